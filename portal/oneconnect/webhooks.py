@@ -1,0 +1,266 @@
+"""OneConnect webhook deliveries: signature verification against the JWKS, CloudEvent parsing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import jwt
+import requests
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from portal.oneconnect import spec
+
+logger = logging.getLogger(__name__)
+
+# PyJWT's own time checks use the wall clock and no maximum age (pitfall 2): we check `iat`
+# ourselves against `now`. The assumed scheme names no audience, so one is not required.
+_DECODE_OPTIONS: Any = {
+    "verify_iat": False,
+    "verify_exp": False,
+    "verify_nbf": False,
+    "verify_aud": False,
+}
+
+
+class SignatureInvalid(Exception):
+    """The delivery is not provably from OneConnect; `reason` says why (for logs, not users)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class KeysUnavailable(Exception):
+    """No verification key set could be fetched and none is cached: decide later."""
+
+
+class NotACloudEvent(Exception):
+    """A signed body that is not a CloudEvents 1.0 JSON event; `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class JwksCache:
+    """OneConnect's webhook verification keys, fetched lazily and cached; safe across threads."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 5.0,
+        lifespan: float = 600,
+        unknown_kid_refetch_interval: float = 60,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._url = url
+        self._timeout = timeout
+        self._lifespan = lifespan
+        self._refetch_interval = unknown_kid_refetch_interval
+        self._owns_session = session is None
+        self._session = session if session is not None else requests.Session()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._keys: dict[str, jwt.PyJWK] | None = None
+        self._next_refresh_at = 0.0
+        self._last_unknown_kid_refetch: float | None = None
+
+    def close(self) -> None:
+        """Close the HTTP session if this cache created it."""
+        if self._owns_session:
+            self._session.close()
+
+    def key_for(self, kid: str) -> jwt.PyJWK:
+        """The public key named `kid`, refreshing the key set when stale or when `kid` is new.
+
+        Sends GET to the JWKS URL when needed (never following redirects). Raises KeysUnavailable
+        when no key set can be had, SignatureInvalid when `kid` is not in a fresh key set.
+        """
+        with self._lock:
+            now = self._clock()
+            refreshed = False
+            if self._keys is None or now >= self._next_refresh_at:
+                refreshed = self._refresh(now)
+            if self._keys is None:
+                raise KeysUnavailable("OneConnect's webhook keys could not be fetched.")
+            key = self._keys.get(kid)
+            if key is None and not refreshed and self._may_refetch_for_unknown_kid(now):
+                self._last_unknown_kid_refetch = now
+                if not self._refresh(now):
+                    # The kid may belong to a rotated key we cannot see yet: decide later.
+                    raise KeysUnavailable("OneConnect's webhook keys could not be refreshed.")
+                key = self._keys.get(kid)
+            if key is None:
+                raise SignatureInvalid(f"no verification key has the id {kid!r}")
+            return key
+
+    def _may_refetch_for_unknown_kid(self, now: float) -> bool:
+        last = self._last_unknown_kid_refetch
+        return last is None or now - last >= self._refetch_interval
+
+    def _refresh(self, now: float) -> bool:
+        try:
+            self._keys = self._fetch()
+        except (requests.RequestException, ValueError, jwt.PyJWTError) as exc:
+            logger.warning("OneConnect JWKS refresh failed: %s", exc)
+            # Keep the last good set, and do not hammer the endpoint while it is failing.
+            self._next_refresh_at = now + min(self._refetch_interval, self._lifespan)
+            return False
+        self._next_refresh_at = now + self._lifespan
+        return True
+
+    def _fetch(self) -> dict[str, jwt.PyJWK]:
+        response = self._session.get(
+            self._url,
+            headers={"Accept": "application/json"},
+            timeout=self._timeout,
+            allow_redirects=False,
+        )
+        if response.status_code != 200:
+            raise ValueError(f"the JWKS endpoint answered HTTP {response.status_code}")
+        document = json.loads(response.content)
+        if not isinstance(document, dict):
+            raise ValueError("the JWKS is not a JSON object")
+        key_set = jwt.PyJWKSet.from_dict(document)
+        keys = {key.key_id: key for key in key_set.keys if _usable(key)}
+        if not keys:
+            raise ValueError("the JWKS has no usable signature verification key")
+        return keys
+
+
+def _usable(key: jwt.PyJWK) -> bool:
+    # Only public signature keys with a kid, for an allowed algorithm, verify deliveries.
+    return (
+        isinstance(key.key_id, str)
+        and bool(key.key_id)
+        and isinstance(key.key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey)
+        and key.public_key_use in (None, "sig")
+        and key.algorithm_name in spec.SIGNING_ALGORITHMS
+    )
+
+
+def verify_delivery(
+    body: bytes,
+    authorization: str | None,
+    keys: JwksCache,
+    *,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Check a delivery's `Authorization: Bearer <JWS>` against the raw body and return its claims.
+
+    May send a JWKS request through `keys`. Raises SignatureInvalid (missing or malformed token,
+    no kid, algorithm not allowed, bad signature, stale or missing `iat`, body hash missing or
+    different) and lets KeysUnavailable through.
+    """
+    token = _bearer_token(authorization)
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise SignatureInvalid(f"malformed token: {exc}") from exc
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise SignatureInvalid("the token names no key (kid)")
+    if header.get("alg") not in spec.SIGNING_ALGORITHMS:
+        raise SignatureInvalid(f"algorithm {header.get('alg')!r} is not allowed")
+    key = keys.key_for(kid)
+    try:
+        claims = jwt.decode(
+            token, key=key, algorithms=list(spec.SIGNING_ALGORITHMS), options=_DECODE_OPTIONS
+        )
+    except jwt.PyJWTError as exc:
+        raise SignatureInvalid(f"token rejected: {exc}") from exc
+    _check_issued_at(claims, time.time() if now is None else now)
+    _check_body_hash(claims, body)
+    return claims
+
+
+def _bearer_token(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise SignatureInvalid("no bearer token in the Authorization header")
+    return token
+
+
+def _check_issued_at(claims: dict[str, Any], now: float) -> None:
+    issued_at = claims.get("iat")
+    # bool is an int in Python, and PyJWT would accept "123" as well (pitfall 2).
+    if not isinstance(issued_at, int) or isinstance(issued_at, bool):
+        raise SignatureInvalid("iat is missing or not an integer")
+    if abs(now - issued_at) > spec.SIGNATURE_MAX_AGE_SECONDS:
+        raise SignatureInvalid("iat is too far from now")
+
+
+def _check_body_hash(claims: dict[str, Any], body: bytes) -> None:
+    claimed = claims.get(spec.BODY_HASH_CLAIM)
+    if not isinstance(claimed, str):
+        raise SignatureInvalid(f"{spec.BODY_HASH_CLAIM} is missing")
+    actual = hashlib.sha256(body).hexdigest()
+    if not hmac.compare_digest(claimed.lower().encode(), actual.encode()):
+        raise SignatureInvalid("the body does not match its signed hash")
+
+
+@dataclass(frozen=True)
+class CloudEvent:
+    """A CloudEvents 1.0 event as OneConnect sends it; `raw` keeps every member, known or not."""
+
+    id: str
+    type: str
+    source: str
+    time: datetime
+    data: dict[str, Any]
+    raw: dict[str, Any]
+
+
+def parse_cloudevent(body: bytes) -> CloudEvent:
+    """Read a structured-mode CloudEvents 1.0 JSON body; raises NotACloudEvent saying why."""
+    try:
+        event = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise NotACloudEvent("the body is not JSON") from exc
+    if not isinstance(event, dict):
+        raise NotACloudEvent("the body is not a JSON object")
+    if event.get("specversion") != "1.0":
+        raise NotACloudEvent("specversion is not 1.0")
+    data = event.get("data")
+    if not isinstance(data, dict):
+        raise NotACloudEvent("data is not a JSON object")
+    return CloudEvent(
+        id=_required_string(event, "id"),
+        type=_required_string(event, "type"),
+        source=_required_string(event, "source"),
+        time=_event_time(event.get("time")),
+        data=data,
+        raw=event,
+    )
+
+
+def _required_string(event: dict[str, Any], name: str) -> str:
+    value = event.get(name)
+    if not isinstance(value, str) or not value:
+        raise NotACloudEvent(f"{name} is missing or empty")
+    return value
+
+
+def _event_time(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise NotACloudEvent("time is missing")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise NotACloudEvent("time is not an ISO 8601 timestamp") from exc
+    # The docs only say "ISO 8601"; a time without offset is read as UTC.
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
