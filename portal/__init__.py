@@ -1,0 +1,118 @@
+"""The OneConnect deposit portal: create_app assembles configuration, extensions and blueprints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_babel import format_datetime, format_decimal, get_locale
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from portal import config as settings
+from portal.encryption import SecretBox
+from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the portal. `overrides` (tests) win over the PORTAL_* environment."""
+    wanted: dict[str, Any] = dict(settings.read_environment())
+    wanted.update(overrides or {})
+    instance_dir = Path(wanted.pop("INSTANCE_PATH", settings.DEFAULT_INSTANCE_DIR))
+    app = Flask(
+        __name__,
+        instance_path=str(instance_dir),
+        template_folder=str(settings.PROJECT_ROOT / "templates"),
+        static_folder=str(settings.PROJECT_ROOT / "static"),
+    )
+    app.config.update(settings.BASE_CONFIG)
+    app.config.update(wanted)
+    complete = dict(app.config)
+    settings.complete_config(complete, instance_dir)
+    app.config.update(complete)
+
+    _init_extensions(app)
+    _init_oneconnect(app)
+    _register_blueprints(app)
+
+    from portal import cli, errors, security_headers
+
+    errors.init_app(app)
+    security_headers.init_app(app)
+    cli.init_app(app)
+    if app.config["ONECONNECT_EMBEDDED"]:
+        _mount_sandbox(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from portal import models  # noqa: F401  (registers the tables on db.metadata)
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(settings.PROJECT_ROOT / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    app.extensions["secret_box"] = SecretBox(str(app.config["ENCRYPTION_KEYS"]))
+
+    app.jinja_env.globals.update(
+        current_locale=lambda: str(get_locale() or "en"),
+        format_datetime=format_datetime,
+        format_decimal=format_decimal,
+    )
+
+
+def _init_oneconnect(app: Flask) -> None:
+    from portal.oneconnect.client import OneConnectClient
+    from portal.oneconnect.webhooks import JwksCache
+
+    upstream = settings.oneconnect_settings(app.config)
+    app.extensions["oneconnect"] = OneConnectClient(
+        upstream.token_url,
+        upstream.api_base,
+        upstream.client_id,
+        upstream.client_secret,
+        upstream.scope,
+        connect_timeout=float(app.config["ONECONNECT_CONNECT_TIMEOUT"]),
+        read_timeout=float(app.config["ONECONNECT_READ_TIMEOUT"]),
+    )
+    app.extensions["oneconnect_jwks"] = JwksCache(upstream.jwks_url)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.auth.views import bp as auth_bp
+    from portal.deposits.views import bp as deposits_bp
+    from portal.main import bp as main_bp
+    from portal.organizations.views import bp as organizations_bp
+    from portal.webhooks.views import bp as webhooks_bp
+
+    for blueprint in (main_bp, auth_bp, organizations_bp, deposits_bp, webhooks_bp):
+        app.register_blueprint(blueprint)
+
+
+def _mount_sandbox(app: Flask) -> None:
+    """Serve the simulated OneConnect beside the portal, as `make run` expects by default."""
+    from portal.sandbox import create_sandbox_app
+
+    sandbox = create_sandbox_app(
+        {
+            "SANDBOX_DATABASE_URL": app.config["SANDBOX_DATABASE_URL"],
+            "SANDBOX_CLIENT_ID": app.config["ONECONNECT_CLIENT_ID"],
+            "SANDBOX_CLIENT_SECRET": app.config["ONECONNECT_CLIENT_SECRET"],
+            "SANDBOX_SCOPE": app.config["ONECONNECT_SCOPE"],
+            "SANDBOX_WEBHOOK_URL": f"http://127.0.0.1:{app.config['PORT']}/webhooks/one-connect",
+            "SANDBOX_DECISION_DELAY": app.config["SANDBOX_DECISION_DELAY"],
+            "SECRET_KEY": app.config["SECRET_KEY"],
+        }
+    )
+    app.extensions["sandbox_app"] = sandbox
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {settings.SANDBOX_MOUNT: sandbox})  # type: ignore[method-assign]

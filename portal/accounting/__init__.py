@@ -1,0 +1,1 @@
+"""The accounting domain: amounts, entry lines and their JSON for OneConnect. No Flask here."""

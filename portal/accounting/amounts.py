@@ -1,0 +1,50 @@
+"""Amounts typed the French way or the English way, kept as exact decimals."""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+# Spaces of every kind people (and spreadsheets) put between thousands.
+_GROUPING_SPACES = re.compile(r"[\s\u00a0\u202f']")
+_PLAIN = re.compile(r"-?\d+(\.\d+)?")
+
+
+class AmountError(ValueError):
+    """The text is not an amount."""
+
+
+def parse_amount(text: str | None) -> Decimal:
+    """`1 234,56`, `1234.56`, `1,234.56` or `1.234,56` → Decimal('1234.56'); blank → 0.
+
+    The last of `,` and `.` is the decimal separator when both appear; a lone `,` is decimal
+    (the French habit); a lone `.` is decimal too. Raises AmountError for anything else, and
+    for more than two decimals (an invoice amount is in cents).
+    """
+    raw = _GROUPING_SPACES.sub("", (text or "").strip())
+    if raw in ("", "-"):
+        return Decimal("0.00")
+    if "," in raw and "." in raw:
+        decimal_mark = "," if raw.rfind(",") > raw.rfind(".") else "."
+        grouping = "." if decimal_mark == "," else ","
+        raw = raw.replace(grouping, "").replace(decimal_mark, ".")
+    elif raw.count(",") == 1:
+        raw = raw.replace(",", ".")
+    if not _PLAIN.fullmatch(raw):
+        raise AmountError(text)
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as error:
+        raise AmountError(text) from error
+    if value != value.quantize(CENT):
+        raise AmountError(text)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_amount(value: Decimal, locale: str = "en") -> str:
+    """Two decimals in the user's habit: `1,234.56` (en) or `1 234,56` (fr)."""
+    text = f"{value.quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
+    if locale.startswith("fr"):
+        return text.replace(",", "\u202f").replace(".", ",")
+    return text

@@ -1,0 +1,49 @@
+"""Sign-in and registration forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SubmitField
+from wtforms.validators import InputRequired, Length
+
+from portal.passwords import MIN_PASSWORD_LENGTH
+from portal.validators import EmailAddress
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[InputRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=1024)])
+    submit = SubmitField(_l("Log in"))
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            InputRequired(),
+            Length(max=254),
+            EmailAddress(),
+        ],
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            InputRequired(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=1024,
+                message=_l(
+                    "Choose a password of at least %(min)d characters.", min=MIN_PASSWORD_LENGTH
+                ),
+            ),
+        ],
+        description=_l("At least %(min)d characters.", min=MIN_PASSWORD_LENGTH),
+    )
+    submit = SubmitField(_l("Create account"))
+
+
+class EmptyForm(FlaskForm):
+    """A button with no fields still carries the CSRF token."""
+
+    submit = SubmitField()

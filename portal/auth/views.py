@@ -1,0 +1,101 @@
+"""Sign in, register, sign out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from portal.auth import services
+from portal.auth.forms import EmptyForm, LoginForm, RegisterForm
+from portal.extensions import db, limiter, login_manager
+from portal.models import User
+from portal.web import redirect_to, render
+
+bp = Blueprint("auth", __name__)
+
+SIGN_IN_LIMIT = "10 per minute;100 per hour"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+@login_manager.unauthorized_handler
+def unauthorized() -> ResponseReturnValue:
+    flash(_("Please log in to continue."), "info")
+    # An htmx request (a polling status cell) gets a full-page redirect, never a login form
+    # swapped into a table cell.
+    return redirect_to(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: `next` must never send a user to another host."""
+    if target:
+        parts = urlsplit(target)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
+            return target
+    return url_for("main.home")
+
+
+@bp.get("/login")
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    return render("auth/login.html", form=LoginForm())
+
+
+@bp.post("/login")
+@limiter.limit(SIGN_IN_LIMIT)
+def login_submit() -> ResponseReturnValue:
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user)
+            return redirect_to(_safe_next(request.args.get("next")))
+        form.form_errors.append(_("Wrong e-mail or password, or the account is deactivated."))
+    return render("auth/login.html", form=form), 422
+
+
+@bp.get("/register")
+def register() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    return render("auth/register.html", form=RegisterForm())
+
+
+@bp.post("/register")
+@limiter.limit(SIGN_IN_LIMIT)
+def register_submit() -> ResponseReturnValue:
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(form.email.data, form.password.data)
+        except services.AccountError:
+            form.email.errors.append(
+                _("An account already exists for this e-mail. Log in instead.")
+            )
+        else:
+            login_user(user)
+            flash(_("Welcome! Connect your organization to start depositing invoices."), "success")
+            return redirect_to(url_for("organizations.index"))
+    return render("auth/register.html", form=form), 422
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> ResponseReturnValue:
+    if EmptyForm().validate_on_submit():
+        logout_user()
+        flash(_("You are logged out."), "info")
+    return redirect_to(url_for("auth.login"))

@@ -1,0 +1,73 @@
+"""Command-line tasks: `flask --app portal create-user`, `demo-admin`, `rotate-secrets`."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from portal.auth import services as accounts
+from portal.extensions import db
+from portal.models import Organization, Role
+
+DEMO_ADMIN_EMAIL = "admin@portal.example"
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.MEMBER.value,
+    show_default=True,
+)
+@click.option("--password", help="Without it, the password is asked for (hidden).")
+def create_user_command(email: str, role: str, password: str | None) -> None:
+    """Create a user who can log in at once."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(email, password, Role(role))
+    except accounts.AccountError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"Created {user.role.value} {user.email}")
+
+
+@click.command("demo-admin")
+def demo_admin_command() -> None:
+    """Create the demo admin on first start (embedded sandbox only) and print how to log in."""
+    if not current_app.config["ONECONNECT_EMBEDDED"]:
+        return
+    password_file = Path(current_app.instance_path) / "demo-admin-password"
+    if accounts.find_user(DEMO_ADMIN_EMAIL) is None:
+        password = secrets.token_urlsafe(12)
+        accounts.create_user(DEMO_ADMIN_EMAIL, password, Role.ADMIN)
+        password_file.write_text(password + "\n")
+        password_file.chmod(0o600)
+    if password_file.exists():
+        click.echo(
+            f"Demo admin: {DEMO_ADMIN_EMAIL} / password: {password_file.read_text().strip()}"
+        )
+
+
+@click.command("rotate-secrets")
+def rotate_secrets_command() -> None:
+    """Re-encrypt every integration secret under the first of PORTAL_ENCRYPTION_KEYS."""
+    box = current_app.extensions["secret_box"]
+    organizations = db.session.scalars(select(Organization)).all()
+    for organization in organizations:
+        organization.integration_secret_encrypted = box.rotate(
+            organization.integration_secret_encrypted
+        )
+    db.session.commit()
+    click.echo(f"Re-encrypted {len(organizations)} integration secret(s).")
+
+
+def init_app(app: Flask) -> None:
+    for command in (create_user_command, demo_admin_command, rotate_secrets_command):
+        app.cli.add_command(command)

@@ -1,0 +1,139 @@
+"""Reads the PORTAL_* environment once into typed settings, with defaults that make `make run` work."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+from portal.oneconnect import spec
+from portal.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_SCOPE
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE_DIR = PROJECT_ROOT / "instance"
+SANDBOX_MOUNT = "/sandbox"
+
+# Requests carry at most one invoice (5 MB) and one entries JSON (5 MB) plus form fields.
+MAX_REQUEST_BYTES = spec.MAX_FILE_BYTES + spec.MAX_ENTRIES_BYTES + 2_000_000
+
+
+@dataclass(frozen=True)
+class OneConnectSettings:
+    api_base: str
+    token_url: str
+    jwks_url: str
+    client_id: str
+    client_secret: str
+    scope: str
+    embedded: bool
+
+
+def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """The PORTAL_* variables as Flask config keys; absent ones are left to `complete_config`."""
+    env = os.environ if environ is None else environ
+    config: dict[str, object] = {"PORT": int(env.get("PORT") or 5000)}
+    names = {
+        "PORTAL_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+        "PORTAL_SECRET_KEY": "SECRET_KEY",
+        "PORTAL_ENCRYPTION_KEYS": "ENCRYPTION_KEYS",
+        "PORTAL_STORAGE_DIR": "STORAGE_DIR",
+        "PORTAL_ONECONNECT_API_BASE": "ONECONNECT_API_BASE",
+        "PORTAL_ONECONNECT_TOKEN_URL": "ONECONNECT_TOKEN_URL",
+        "PORTAL_ONECONNECT_JWKS_URL": "ONECONNECT_JWKS_URL",
+        "PORTAL_ONECONNECT_CLIENT_ID": "ONECONNECT_CLIENT_ID",
+        "PORTAL_ONECONNECT_CLIENT_SECRET": "ONECONNECT_CLIENT_SECRET",
+        "PORTAL_ONECONNECT_SCOPE": "ONECONNECT_SCOPE",
+        "PORTAL_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    }
+    if env.get("PORTAL_SECURE_COOKIES"):
+        secure = env["PORTAL_SECURE_COOKIES"].lower() in {"1", "true", "yes"}
+        config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = secure
+    for variable, key in names.items():
+        if env.get(variable):
+            config[key] = env[variable]
+    return config
+
+
+def instance_secret(instance_dir: Path, name: str, make: Callable[[], str]) -> str:
+    """A secret kept in `instance/<name>`, generated on first use and readable by its owner only."""
+    path = instance_dir / name
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    value = make()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def complete_config(config: dict[str, object], instance_dir: Path) -> None:
+    """Fill every setting not given, generating secrets into `instance_dir` when absent."""
+    config.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance_dir / 'portal.sqlite3'}")
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = instance_secret(
+            instance_dir, "secret_key", lambda: secrets.token_urlsafe(48)
+        )
+    if not config.get("ENCRYPTION_KEYS"):
+        config["ENCRYPTION_KEYS"] = instance_secret(
+            instance_dir, "encryption_keys", lambda: Fernet.generate_key().decode()
+        )
+    config.setdefault("STORAGE_DIR", str(instance_dir / "deposits"))
+    config.setdefault("ONECONNECT_API_BASE", None)
+    embedded = not config["ONECONNECT_API_BASE"]
+    local = f"http://127.0.0.1:{config.get('PORT', 5000)}{SANDBOX_MOUNT}"
+    defaults = {
+        "ONECONNECT_API_BASE": f"{local}/v1" if embedded else None,
+        "ONECONNECT_TOKEN_URL": f"{local}/oauth2/token" if embedded else spec.PRODUCTION_TOKEN_URL,
+        "ONECONNECT_JWKS_URL": f"{local}/.well-known/jwks.json"
+        if embedded
+        else spec.PRODUCTION_JWKS_URL,
+        "ONECONNECT_CLIENT_ID": DEFAULT_CLIENT_ID,
+        "ONECONNECT_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,
+        "ONECONNECT_SCOPE": DEFAULT_SCOPE,
+    }
+    for key, value in defaults.items():
+        if not config.get(key):
+            config[key] = value
+    config["ONECONNECT_EMBEDDED"] = embedded
+    config.setdefault("SANDBOX_DATABASE_URL", f"sqlite:///{instance_dir / 'sandbox.sqlite3'}")
+
+
+def oneconnect_settings(config: Mapping[str, object]) -> OneConnectSettings:
+    return OneConnectSettings(
+        api_base=str(config["ONECONNECT_API_BASE"]).rstrip("/"),
+        token_url=str(config["ONECONNECT_TOKEN_URL"]),
+        jwks_url=str(config["ONECONNECT_JWKS_URL"]),
+        client_id=str(config["ONECONNECT_CLIENT_ID"]),
+        client_secret=str(config["ONECONNECT_CLIENT_SECRET"]),
+        scope=str(config["ONECONNECT_SCOPE"]),
+        embedded=bool(config["ONECONNECT_EMBEDDED"]),
+    )
+
+
+# Settings every deployment shares; tests and the environment override them.
+BASE_CONFIG: dict[str, object] = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,
+    # The entries JSON travels as a form field and may reach the upstream's own 5 MB limit.
+    "MAX_FORM_MEMORY_SIZE": spec.MAX_ENTRIES_BYTES + 500_000,
+    # An accountant may keep the editor open for hours: the token lives as long as the session.
+    "WTF_CSRF_TIME_LIMIT": None,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "BABEL_DEFAULT_LOCALE": "en",
+    "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "portal" / "translations"),
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "HISTORY_PAGE_SIZE": 25,
+    "ONECONNECT_CONNECT_TIMEOUT": 3.05,
+    "ONECONNECT_READ_TIMEOUT": 30.0,
+    "SANDBOX_DECISION_DELAY": 3.0,
+    "STATUS_POLL_SECONDS": 3,
+}

@@ -1,0 +1,88 @@
+"""The import history: newest first, keyset-paginated (no OFFSET scans), filtered by status."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, tuple_
+
+from portal.extensions import db
+from portal.models import Deposit, DepositStatus
+
+
+@dataclass(frozen=True)
+class Cursor:
+    created_at: datetime
+    id: int
+
+    def encode(self) -> str:
+        raw = f"{self.created_at.isoformat()}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str | None) -> Cursor | None:
+        if not text:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+            moment, _, ident = raw.partition("|")
+            created_at = datetime.fromisoformat(moment)
+            if created_at.tzinfo is None:
+                return None
+            return cls(created_at, int(ident))
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            return None
+
+
+@dataclass(frozen=True)
+class Page:
+    deposits: list[Deposit]
+    older: Cursor | None  # cursor for the next (older) page, if any
+    newer: Cursor | None  # cursor for the previous (newer) page, if any
+
+
+def history_page(
+    visible: Select[tuple[Deposit]],
+    *,
+    status: DepositStatus | None,
+    before: Cursor | None,
+    after: Cursor | None,
+    size: int,
+) -> Page:
+    """One page of `visible` deposits; `before`/`after` move to older/newer pages."""
+    query = visible
+    if status is not None:
+        query = query.where(Deposit.status == status)
+    key = tuple_(Deposit.created_at, Deposit.id)
+    if after is not None:
+        # Newer page: walk upwards from the cursor, then show newest first.
+        rows = db.session.scalars(
+            query.where(key > tuple_(after.created_at, after.id))
+            .order_by(Deposit.created_at.asc(), Deposit.id.asc())
+            .limit(size + 1)
+        ).all()
+        has_more_newer = len(rows) > size
+        deposits = list(reversed(rows[:size]))
+        return Page(
+            deposits=deposits,
+            older=_cursor(deposits[-1]) if deposits else None,
+            newer=_cursor(deposits[0]) if has_more_newer and deposits else None,
+        )
+    if before is not None:
+        query = query.where(key < tuple_(before.created_at, before.id))
+    rows = db.session.scalars(
+        query.order_by(Deposit.created_at.desc(), Deposit.id.desc()).limit(size + 1)
+    ).all()
+    deposits = list(rows[:size])
+    return Page(
+        deposits=deposits,
+        older=_cursor(deposits[-1]) if len(rows) > size else None,
+        newer=_cursor(deposits[0]) if before is not None and deposits else None,
+    )
+
+
+def _cursor(deposit: Deposit) -> Cursor:
+    return Cursor(deposit.created_at, deposit.id)

@@ -1,0 +1,37 @@
+"""The portal's data model, one module per aggregate."""
+
+from portal.models.deposits import (
+    Deposit,
+    DepositEvent,
+    DepositEventKind,
+    DepositStatus,
+    InvoiceKind,
+)
+from portal.models.organizations import (
+    Membership,
+    MembershipRole,
+    Organization,
+    OrganizationStatus,
+    StaffAssignment,
+)
+from portal.models.types import utcnow
+from portal.models.users import Role, User
+from portal.models.webhook_events import ProcessingOutcome, WebhookEvent
+
+__all__ = [
+    "Deposit",
+    "DepositEvent",
+    "DepositEventKind",
+    "DepositStatus",
+    "InvoiceKind",
+    "Membership",
+    "MembershipRole",
+    "Organization",
+    "OrganizationStatus",
+    "ProcessingOutcome",
+    "Role",
+    "StaffAssignment",
+    "User",
+    "WebhookEvent",
+    "utcnow",
+]

@@ -1,0 +1,151 @@
+"""Invoices deposited by members, and the story of each one."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.organizations import Organization
+from portal.models.types import UTCDateTime, ValueEnum, utcnow
+from portal.models.users import User
+
+
+class InvoiceKind(enum.Enum):
+    PURCHASE = "purchase"
+    SALES = "sales"
+
+    @property
+    def label(self) -> str:
+        return str({"purchase": _l("Purchase"), "sales": _l("Sales")}[self.value])
+
+
+class DepositStatus(enum.Enum):
+    QUEUED = "queued"
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    FAILED = "failed"
+    DUPLICATE = "duplicate"
+
+    @property
+    def label(self) -> str:
+        return str(_STATUS_LABELS[self.value])
+
+    @property
+    def is_final(self) -> bool:
+        """No later change is expected without someone acting (a webhook or a retry)."""
+        return self not in (DepositStatus.QUEUED, DepositStatus.SENT)
+
+
+_STATUS_LABELS = {
+    "queued": _l("Queued"),
+    "sent": _l("Sent"),
+    "accepted": _l("Accepted"),
+    "refused": _l("Refused"),
+    "failed": _l("Failed"),
+    "duplicate": _l("Duplicate"),
+}
+
+
+class Deposit(db.Model):
+    __tablename__ = "deposits"
+    __table_args__ = (
+        # One reference per integration upstream; one integration per organization here.
+        UniqueConstraint("organization_id", "external_reference"),
+        # The history: newest first, keyset-paginated, optionally filtered by status.
+        Index("ix_deposits_history", "organization_id", "created_at", "id"),
+        Index("ix_deposits_history_status", "organization_id", "status", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    kind: Mapped[InvoiceKind] = mapped_column(ValueEnum(InvoiceKind))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(50))
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(100))
+    # A PDF carrying JavaScript or launch actions: accepted, flagged, never rendered inline.
+    active_content: Mapped[bool] = mapped_column(default=False)
+    user_email: Mapped[str | None] = mapped_column(String(254))
+    comment: Mapped[str | None] = mapped_column(Text)
+    external_reference: Mapped[str] = mapped_column(String(64))
+    external_reference_generated: Mapped[bool] = mapped_column(default=False)
+    entries: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    counterparty: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[DepositStatus] = mapped_column(
+        ValueEnum(DepositStatus), default=DepositStatus.QUEUED
+    )
+    document_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    deposit_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The webhook event that set the current decision: an older one never overwrites it.
+    status_event_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status_event_id: Mapped[str | None] = mapped_column(String(64))
+
+    organization: Mapped[Organization] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    events: Mapped[list[DepositEvent]] = relationship(
+        back_populates="deposit", order_by="DepositEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def line_count(self) -> int:
+        return len((self.entries or {}).get("data", {}).get("lines", []))
+
+
+class DepositEventKind(enum.Enum):
+    QUEUED = "queued"
+    ATTEMPT_FAILED = "attempt_failed"
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    FAILED = "failed"
+    DUPLICATE = "duplicate"
+    RETRY_REQUESTED = "retry_requested"
+
+    @property
+    def label(self) -> str:
+        return str(_EVENT_LABELS[self.value])
+
+
+_EVENT_LABELS = {
+    "queued": _l("Received by the portal"),
+    "attempt_failed": _l("Sending attempt failed"),
+    "sent": _l("Sent to OneConnect"),
+    "accepted": _l("Accepted by the accounting firm"),
+    "refused": _l("Refused by the accounting firm"),
+    "failed": _l("Failed"),
+    "duplicate": _l("Duplicate reference"),
+    "retry_requested": _l("Retry requested"),
+}
+
+
+class DepositEvent(db.Model):
+    """One step of a deposit's story, shown on its detail page."""
+
+    __tablename__ = "deposit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deposit_id: Mapped[int] = mapped_column(
+        ForeignKey("deposits.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[DepositEventKind] = mapped_column(ValueEnum(DepositEventKind))
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    deposit: Mapped[Deposit] = relationship(back_populates="events")

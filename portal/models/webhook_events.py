@@ -1,0 +1,43 @@
+"""Webhook deliveries received from OneConnect, kept with what we made of them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+from portal.models.types import UTCDateTime, ValueEnum, utcnow
+
+
+class ProcessingOutcome(enum.Enum):
+    APPLIED = "applied"
+    STALE = "stale"  # an older event than the state already recorded
+    UNKNOWN_DOCUMENT = "unknown_document"
+    UNKNOWN_TYPE = "unknown_type"
+    PENDING = "pending"
+    ERROR = "error"
+
+
+class WebhookEvent(db.Model):
+    __tablename__ = "webhook_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The CloudEvents id: a repeated delivery finds its first copy here and changes nothing.
+    event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    type: Mapped[str] = mapped_column(String(100))
+    event_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    body: Mapped[str] = mapped_column(Text)
+    # Only verified deliveries are stored; this records which key vouched for it.
+    verification: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[ProcessingOutcome] = mapped_column(
+        ValueEnum(ProcessingOutcome), default=ProcessingOutcome.PENDING
+    )
+    outcome_detail: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    integration_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    document_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    deposit_id: Mapped[int | None] = mapped_column(ForeignKey("deposits.id", ondelete="SET NULL"))

@@ -1,0 +1,151 @@
+"""Applying OneConnect's events: document decisions and revocations, idempotent and ordered."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from portal.extensions import db
+from portal.models import (
+    Deposit,
+    DepositEvent,
+    DepositEventKind,
+    DepositStatus,
+    Organization,
+    ProcessingOutcome,
+    WebhookEvent,
+    utcnow,
+)
+from portal.oneconnect import spec
+from portal.oneconnect.webhooks import CloudEvent
+from portal.organizations.services import mark_revoked
+
+# Two decisions at the same instant: Refused wins over Accepted (CONTRACT.md), then the larger id.
+_DECISION_RANK = {DepositStatus.ACCEPTED: 0, DepositStatus.REFUSED: 1}
+
+
+class DuplicateEvent(Exception):
+    """This event id was stored before: the delivery is a repeat and changes nothing."""
+
+
+def record_event(event: CloudEvent, body: bytes, verification: str) -> WebhookEvent:
+    """Store a verified event (committed); raises DuplicateEvent for an id seen before."""
+    data = event.data
+    stored = WebhookEvent(
+        event_id=event.id,
+        type=event.type,
+        event_time=event.time,
+        body=body.decode("utf-8", errors="replace"),
+        verification=verification,
+        integration_id=_text(data.get("integrationId")),
+        document_id=_text(data.get("documentId")),
+    )
+    db.session.add(stored)
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise DuplicateEvent(event.id) from error
+    return stored
+
+
+def process_event(stored: WebhookEvent) -> WebhookEvent:
+    """Apply a stored event to the deposits and organizations it names; commits."""
+    payload = json.loads(stored.body)
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    if stored.type == spec.EVENT_DOCUMENT_STATUS:
+        outcome, detail = _apply_document_status(stored, data)
+    elif stored.type == spec.EVENT_REVOCATION:
+        outcome, detail = _apply_revocation(data)
+    else:
+        outcome, detail = ProcessingOutcome.UNKNOWN_TYPE, None
+    stored.outcome = outcome
+    stored.outcome_detail = detail
+    stored.processed_at = utcnow()
+    db.session.commit()
+    return stored
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _find_deposit(data: dict[str, object]) -> Deposit | None:
+    integration_id = _text(data.get("integrationId"))
+    if integration_id is None:
+        return None
+    query = (
+        select(Deposit)
+        .join(Organization)
+        .where(func.lower(Organization.integration_id) == integration_id.lower())
+    )
+    document_id = _text(data.get("documentId"))
+    if document_id:
+        found = db.session.scalars(query.where(Deposit.document_id == document_id)).first()
+        if found is not None:
+            return found
+    reference = _text(data.get("externalReference"))
+    if reference:
+        return db.session.scalars(query.where(Deposit.external_reference == reference)).first()
+    return None
+
+
+def _apply_document_status(
+    stored: WebhookEvent, data: dict[str, object]
+) -> tuple[ProcessingOutcome, str | None]:
+    state = data.get("documentState")
+    decision = {
+        spec.DOCUMENT_ACCEPTED: DepositStatus.ACCEPTED,
+        spec.DOCUMENT_REFUSED: DepositStatus.REFUSED,
+    }.get(state if isinstance(state, str) else "")
+    if decision is None:
+        return ProcessingOutcome.ERROR, f"unknown documentState {state!r}"
+    deposit = _find_deposit(data)
+    if deposit is None:
+        return ProcessingOutcome.UNKNOWN_DOCUMENT, None
+    stored.deposit_id = deposit.id
+    if not _is_newer(stored, decision, deposit):
+        return ProcessingOutcome.STALE, f"deposit already {deposit.status.value} by a later event"
+    reason = _text(data.get(spec.REJECTION_REASON_MEMBER))
+    deposit.status = decision
+    deposit.decided_at = utcnow()
+    deposit.status_event_time = stored.event_time
+    deposit.status_event_id = stored.event_id
+    deposit.rejection_reason = reason if decision is DepositStatus.REFUSED else None
+    if deposit.document_id is None:
+        deposit.document_id = _text(data.get("documentId"))
+    deposit.events.append(
+        DepositEvent(
+            kind=DepositEventKind.ACCEPTED
+            if decision is DepositStatus.ACCEPTED
+            else DepositEventKind.REFUSED,
+            message=deposit.rejection_reason,
+        )
+    )
+    return ProcessingOutcome.APPLIED, None
+
+
+def _is_newer(stored: WebhookEvent, decision: DepositStatus, deposit: Deposit) -> bool:
+    if deposit.status_event_time is None:
+        return True
+    if stored.event_time != deposit.status_event_time:
+        return stored.event_time > deposit.status_event_time
+    current = (_DECISION_RANK.get(deposit.status, -1), deposit.status_event_id or "")
+    return (_DECISION_RANK[decision], stored.event_id) > current
+
+
+def _apply_revocation(data: dict[str, object]) -> tuple[ProcessingOutcome, str | None]:
+    integration_id = _text(data.get("integrationId"))
+    organization = None
+    if integration_id:
+        organization = db.session.scalars(
+            select(Organization).where(
+                func.lower(Organization.integration_id) == integration_id.lower()
+            )
+        ).first()
+    if organization is None:
+        return ProcessingOutcome.UNKNOWN_DOCUMENT, "no organization has this integration"
+    mark_revoked(organization, _text(data.get(spec.REVOCATION_EVENT_REASON_MEMBER)))
+    return ProcessingOutcome.APPLIED, None

@@ -1,0 +1,76 @@
+"""OneConnect's webhook endpoint: verify, store once, apply."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from portal.extensions import csrf, db
+from portal.oneconnect.webhooks import (
+    KeysUnavailable,
+    NotACloudEvent,
+    SignatureInvalid,
+    parse_cloudevent,
+    verify_delivery,
+)
+from portal.webhooks import services
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+log = logging.getLogger(__name__)
+
+MAX_WEBHOOK_BYTES = 1_000_000
+RETRY_AFTER_SECONDS = "30"
+
+
+def _answer(code: int, **body: object) -> Response:
+    response = jsonify(body)
+    response.status_code = code
+    if code == 503:
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
+
+
+@bp.post("/one-connect")
+@csrf.exempt  # OneConnect signs its deliveries; there is no browser session to protect
+def one_connect() -> ResponseReturnValue:
+    if (request.content_length or 0) > MAX_WEBHOOK_BYTES:
+        return _answer(413, error="body too large")
+    body = request.get_data(cache=False)
+    try:
+        claims = verify_delivery(
+            body, request.headers.get("Authorization"), current_app.extensions["oneconnect_jwks"]
+        )
+    except SignatureInvalid as invalid:
+        log.warning("webhook rejected: %s", invalid)
+        return _answer(401, error="invalid signature")
+    except KeysUnavailable:
+        log.error("webhook deferred: no verification key can be had")
+        return _answer(503, error="verification keys unavailable")
+    try:
+        event = parse_cloudevent(body)
+    except NotACloudEvent as error:
+        return _answer(400, error=f"not a CloudEvent: {error}")
+    try:
+        stored = services.record_event(event, body, _verification_note(claims))
+    except services.DuplicateEvent:
+        return _answer(200, status="duplicate")
+    except OperationalError:
+        db.session.rollback()
+        log.exception("webhook deferred: database unavailable")
+        return _answer(503, error="database unavailable")
+    try:
+        services.process_event(stored)
+    except SQLAlchemyError:
+        # Stored but not applied: acknowledged, the stored event can be reprocessed.
+        db.session.rollback()
+        log.exception("webhook %s stored but not applied", event.id)
+    return _answer(202, status="accepted")
+
+
+def _verification_note(claims: dict[str, object]) -> str:
+    header = claims.get("_header") if isinstance(claims.get("_header"), dict) else {}
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return f"verified (kid {kid})" if kid else "verified"

@@ -1,0 +1,55 @@
+// Small behaviours htmx does not cover, hooked by data- attributes and htmx events.
+(function () {
+  "use strict";
+
+  // Read a status change out loud (the server names it in an HX-Trigger header).
+  document.body.addEventListener("portal:announce", function (event) {
+    var announcer = document.getElementById("announcer");
+    if (announcer && event.detail && event.detail.value) {
+      announcer.textContent = event.detail.value;
+    }
+  });
+
+  // A new entry line takes the focus in its first field.
+  document.body.addEventListener("htmx:afterSwap", function () {
+    var field = document.querySelector("[data-autofocus]");
+    if (field) {
+      field.removeAttribute("data-autofocus");
+      field.focus();
+    }
+  });
+
+  // htmx does not swap error answers: show their message in the page's alert region instead.
+  document.body.addEventListener("htmx:responseError", function (event) {
+    var alerts = document.getElementById("alerts");
+    var xhr = event.detail.xhr;
+    if (!alerts) { return; }
+    var message = document.createElement("p");
+    message.className = "alert alert-error";
+    message.setAttribute("role", "alert");
+    var text = (xhr.responseText || "").replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
+    message.textContent = text.length > 0 && text.length < 400
+      ? text
+      : "The server could not complete the request (error " + xhr.status + "). Reload the page and try again.";
+    alerts.replaceChildren(message);
+  });
+
+  document.body.addEventListener("htmx:sendError", function () {
+    var alerts = document.getElementById("alerts");
+    if (!alerts) { return; }
+    var message = document.createElement("p");
+    message.className = "alert alert-warning";
+    message.textContent = "The portal cannot be reached. Check your connection; the page will update when it is back.";
+    alerts.replaceChildren(message);
+  });
+
+  // Refuse an oversize invoice before it is uploaded.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || input.type !== "file" || !input.dataset.maxBytes) { return; }
+    var file = input.files && input.files[0];
+    var limit = parseInt(input.dataset.maxBytes, 10);
+    input.setCustomValidity(file && file.size > limit ? "The file is larger than 5 MB (5,000,000 bytes)." : "");
+    input.reportValidity();
+  });
+})();

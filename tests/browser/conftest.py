@@ -1,0 +1,111 @@
+"""A live portal with its embedded sandbox, as `make run` serves it, driven by the system Chromium."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from portal import create_app
+from portal.extensions import db
+from tests.conftest import TEST_ENCRYPTION_KEY
+
+CHROMIUM = "/usr/bin/chromium"
+# Chromium's own background traffic would only meet this machine's closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class LivePortal:
+    url: str
+    app: Flask
+
+    @property
+    def sandbox(self) -> Any:
+        return self.app.extensions["sandbox_app"].extensions["sandbox"]
+
+
+@pytest.fixture
+def live_portal(database_url: str, tmp_path: Path) -> Iterator[LivePortal]:
+    port = _free_port()
+    app = create_app(
+        {
+            "INSTANCE_PATH": tmp_path / "instance",
+            "PORT": port,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "browser-test-secret",
+            "ENCRYPTION_KEYS": TEST_ENCRYPTION_KEY,
+            "STORAGE_DIR": str(tmp_path / "storage"),
+            "SANDBOX_DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.sqlite3'}",
+            "SANDBOX_DECISION_DELAY": 1.0,
+            "STATUS_POLL_SECONDS": 1,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LivePortal(f"http://127.0.0.1:{port}", app)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        app.extensions["sandbox_app"].extensions["sandbox"].close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_portal: LivePortal) -> Iterator[Any]:
+    context = browser.new_context(base_url=live_portal.url, locale="en-GB")
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield tab
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"

@@ -1,0 +1,143 @@
+"""Fixtures shared by every layer: databases (SQLite, or PostgreSQL when asked), the app, users."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.pool import NullPool
+
+from portal import create_app
+from portal.extensions import db
+from tests import factories
+
+POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
+
+
+def _migrate(url: str, instance: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": instance,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "migrations",
+            "ENCRYPTION_KEYS": TEST_ENCRYPTION_KEY,
+            "ONECONNECT_API_BASE": "http://127.0.0.1:9/v1",
+        }
+    )
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database at the latest migration: a SQLite template file, or a fresh PostgreSQL one."""
+    instance = tmp_path_factory.mktemp("migrate-instance")
+    if POSTGRES_URL:
+        name = f"portal_test_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        try:
+            _migrate(url, instance)
+            yield url
+        finally:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    else:
+        template = tmp_path_factory.mktemp("db") / "template.sqlite3"
+        _migrate(f"sqlite:///{template}", instance)
+        yield str(template)
+
+
+@pytest.fixture
+def database_url(migrated_database: str, tmp_path: Path) -> Iterator[str]:
+    """A clean database for one test: a copy of the SQLite template, or emptied PostgreSQL tables."""
+    if not POSTGRES_URL:
+        copy = tmp_path / "portal.sqlite3"
+        shutil.copyfile(migrated_database, copy)
+        yield f"sqlite:///{copy}"
+        return
+    yield migrated_database
+    engine = sa.create_engine(migrated_database, poolclass=NullPool)
+    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Any]:
+    """The simulated OneConnect on a real port; decisions only when a test asks for them."""
+    from tests.support.sandbox import SandboxServer
+
+    server = SandboxServer({"SANDBOX_DECISION_DELAY": None})
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def app_config(database_url: str, tmp_path: Path, sandbox: Any, **extra: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "INSTANCE_PATH": tmp_path / "instance",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "ENCRYPTION_KEYS": TEST_ENCRYPTION_KEY,
+        "STORAGE_DIR": str(tmp_path / "storage"),
+        "ONECONNECT_API_BASE": sandbox.api_base,
+        "ONECONNECT_TOKEN_URL": sandbox.token_url,
+        "ONECONNECT_JWKS_URL": sandbox.jwks_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+    }
+    config.update(extra)
+    return config
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, sandbox: Any) -> Iterator[Flask]:
+    app = create_app(app_config(database_url, tmp_path, sandbox))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def login_as(client: FlaskClient) -> Callable[[Any], FlaskClient]:
+    """Sign `user` in on the test client (through the real form)."""
+
+    def sign_in(user: Any) -> FlaskClient:
+        client.post("/logout")
+        response = client.post("/login", data={"email": user.email, "password": factories.PASSWORD})
+        assert response.status_code in (302, 303), response.get_data(as_text=True)
+        return client
+
+    return sign_in
