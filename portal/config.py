@@ -100,6 +100,7 @@ def complete_config(config: dict[str, object], instance_dir: Path) -> None:
         if not config.get(key):
             config[key] = value
     config["ONECONNECT_EMBEDDED"] = embedded
+    config["SANDBOX_CONSOLE_PATH"] = f"{SANDBOX_MOUNT}/"
     config.setdefault("SANDBOX_DATABASE_URL", f"sqlite:///{instance_dir / 'sandbox.sqlite3'}")
 
 

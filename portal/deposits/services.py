@@ -30,6 +30,7 @@ from portal.models import (
 from portal.oneconnect import errors as upstream
 from portal.oneconnect.client import OneConnectClient
 from portal.organizations.services import mark_revoked
+from portal.webhooks.services import apply_waiting_events
 
 
 class DepositRefused(Exception):
@@ -191,6 +192,8 @@ def send_deposit(
     else:
         _record_sent(deposit, result.document_id)
     db.session.commit()
+    if deposit.status is DepositStatus.SENT:
+        apply_waiting_events(deposit)
     return deposit
 
 

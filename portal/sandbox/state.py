@@ -400,8 +400,7 @@ class SandboxState:
                 delivery.last_outcome = "not sent: no webhook URL is configured"
                 return
             body = delivery.body.encode("utf-8")
-            key = self._current_key(session)
-            token = keys.sign_delivery(body, key.private_pem, key.kid, int(time.time()))
+        token = self.sign(body)
         delivered, outcome = self._post(url, body, token)
         with self._transaction() as session:
             delivery = session.get(WebhookDelivery, delivery_id)
@@ -415,6 +414,13 @@ class SandboxState:
         retry_delays = self.settings.webhook_retry_delays
         if not delivered and attempts <= len(retry_delays):
             self._send_later(delivery_id, retry_delays[attempts - 1])
+
+    def sign(self, body: bytes, *, issued_at: int | None = None) -> str:
+        """The Authorization token OneConnect would send with `body` (current signing key)."""
+        with self._transaction() as session:
+            key = self._current_key(session)
+            pem, kid = key.private_pem, key.kid
+        return keys.sign_delivery(body, pem, kid, int(time.time()) if issued_at is None else issued_at)
 
     def _post(self, url: str, body: bytes, token: str) -> tuple[bool, str]:
         try:

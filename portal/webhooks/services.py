@@ -68,6 +68,25 @@ def process_event(stored: WebhookEvent) -> WebhookEvent:
     return stored
 
 
+def apply_waiting_events(deposit: Deposit) -> None:
+    """Apply decisions that arrived before the deposit's send was recorded (the webhook won
+    the race); commits each one, oldest first."""
+    if deposit.document_id is None:
+        return
+    waiting = db.session.scalars(
+        select(WebhookEvent)
+        .where(
+            WebhookEvent.outcome == ProcessingOutcome.UNKNOWN_DOCUMENT,
+            WebhookEvent.type == spec.EVENT_DOCUMENT_STATUS,
+            WebhookEvent.document_id == deposit.document_id,
+            func.lower(WebhookEvent.integration_id) == deposit.organization.integration_id.lower(),
+        )
+        .order_by(WebhookEvent.event_time, WebhookEvent.event_id)
+    ).all()
+    for event in waiting:
+        process_event(event)
+
+
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 

@@ -30,7 +30,7 @@
     var text = (xhr.responseText || "").replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
     message.textContent = text.length > 0 && text.length < 400
       ? text
-      : "The server could not complete the request (error " + xhr.status + "). Reload the page and try again.";
+      : document.body.dataset.messageServerError + " (" + xhr.status + ")";
     alerts.replaceChildren(message);
   });
 
@@ -39,7 +39,7 @@
     if (!alerts) { return; }
     var message = document.createElement("p");
     message.className = "alert alert-warning";
-    message.textContent = "The portal cannot be reached. Check your connection; the page will update when it is back.";
+    message.textContent = document.body.dataset.messageUnreachable;
     alerts.replaceChildren(message);
   });
 
@@ -49,7 +49,7 @@
     if (!(input instanceof HTMLInputElement) || input.type !== "file" || !input.dataset.maxBytes) { return; }
     var file = input.files && input.files[0];
     var limit = parseInt(input.dataset.maxBytes, 10);
-    input.setCustomValidity(file && file.size > limit ? "The file is larger than 5 MB (5,000,000 bytes)." : "");
+    input.setCustomValidity(file && file.size > limit ? document.body.dataset.messageFileTooLarge : "");
     input.reportValidity();
   });
 })();
