@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app portal
 VENDOR := static/vendor
 
-.PHONY: run test test-sqlite test-postgres lint check bench clean
+.PHONY: run test lint bench messages clean
 
 run: $(VENV)/.installed $(VENDOR)/.installed
 	$(FLASK) db upgrade
@@ -37,6 +37,11 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check portal tests bench
 	$(BIN)/ruff format --check portal tests bench
 	$(BIN)/lint-imports
+
+# Every user-visible string is marked (Flask-Babel); this collects them for translators.
+messages: $(VENV)/.installed
+	mkdir -p portal/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/history.py

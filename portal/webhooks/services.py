@@ -116,9 +116,9 @@ def _apply_document_status(
 ) -> tuple[ProcessingOutcome, str | None]:
     state = data.get("documentState")
     decision = {
-        spec.DOCUMENT_ACCEPTED: DepositStatus.ACCEPTED,
-        spec.DOCUMENT_REFUSED: DepositStatus.REFUSED,
-    }.get(state if isinstance(state, str) else "")
+        spec.DOCUMENT_ACCEPTED.lower(): DepositStatus.ACCEPTED,
+        spec.DOCUMENT_REFUSED.lower(): DepositStatus.REFUSED,
+    }.get(state.lower() if isinstance(state, str) else "")
     if decision is None:
         return ProcessingOutcome.ERROR, f"unknown documentState {state!r}"
     deposit = _find_deposit(data)
@@ -127,7 +127,7 @@ def _apply_document_status(
     stored.deposit_id = deposit.id
     if not _is_newer(stored, decision, deposit):
         return ProcessingOutcome.STALE, f"deposit already {deposit.status.value} by a later event"
-    reason = _text(data.get(spec.REJECTION_REASON_MEMBER))
+    reason = _rejection_reason(data)
     deposit.status = decision
     deposit.decided_at = utcnow()
     deposit.status_event_time = stored.event_time
@@ -144,6 +144,16 @@ def _apply_document_status(
         )
     )
     return ProcessingOutcome.APPLIED, None
+
+
+def _rejection_reason(data: dict[str, object]) -> str | None:
+    # The docs only say the member's name begins with "rejection": take ours, else any such.
+    reason = _text(data.get(spec.REJECTION_REASON_MEMBER))
+    if reason is None:
+        for name, value in data.items():
+            if name.lower().startswith("rejection") and (reason := _text(value)):
+                break
+    return reason
 
 
 def _is_newer(stored: WebhookEvent, decision: DepositStatus, deposit: Deposit) -> bool:
@@ -166,5 +176,8 @@ def _apply_revocation(data: dict[str, object]) -> tuple[ProcessingOutcome, str |
         ).first()
     if organization is None:
         return ProcessingOutcome.UNKNOWN_DOCUMENT, "no organization has this integration"
-    mark_revoked(organization, _text(data.get(spec.REVOCATION_EVENT_REASON_MEMBER)))
+    reason = _text(data.get(spec.REVOCATION_EVENT_REASON_MEMBER)) or _text(
+        data.get(spec.REVOCATION_REASON_MEMBER)
+    )
+    mark_revoked(organization, reason)
     return ProcessingOutcome.APPLIED, None

@@ -9,10 +9,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import EnvironBuilder
 
+from portal import create_app
 from portal.extensions import db
 from portal.models import Deposit, DepositStatus, Organization, OrganizationStatus, Role
 from portal.oneconnect import spec
 from tests import factories
+from tests.conftest import app_config
 from tests.support import invoices
 
 
@@ -379,3 +381,62 @@ def test_a_generated_reference_is_unique_and_valid() -> None:
     references = {generate_reference() for _ in range(200)}
     assert len(references) == 200
     assert all(re.fullmatch(spec.EXTERNAL_REFERENCE_PATTERN, ref) for ref in references)
+
+
+def test_a_transient_failure_keeps_the_deposit_and_retry_sends_it_once(
+    client: FlaskClient, connected, sandbox
+) -> None:
+    organization, _ = connected
+    sandbox.state.faults.fail_next(1, status=503)
+    response = send(client, organization, deposit_form(external_reference="FA-RETRY"))
+    deposit = db.session.scalars(select(Deposit)).one()
+    assert deposit.status is DepositStatus.QUEUED
+    assert sandbox.state.documents() == []
+    detail = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "could not be reached" in detail and ">Retry</button>" in detail
+
+    client.post(f"/deposits/{deposit.id}/retry")
+    db.session.refresh(deposit)
+    assert deposit.status is DepositStatus.SENT
+    assert deposit.attempts == 2
+    [document] = sandbox.state.documents()
+    assert document.external_reference == "FA-RETRY"
+    assert deposit.document_id == document.document_id
+    assert client.post(f"/deposits/{deposit.id}/retry").status_code == 303
+    assert len(sandbox.state.documents()) == 1
+
+
+def test_a_validation_error_from_upstream_fails_the_deposit_in_plain_words(
+    app: Flask, connected, sandbox
+) -> None:
+    """Rules only the upstream knows still reach the user as words (a line the form cannot make)."""
+    from portal.deposits import services
+
+    organization, _ = connected
+    deposit = factories.deposit(organization, status=DepositStatus.QUEUED, attempts=0)
+    deposit.entries = {"data": {"lines": [{"date": "2026-03-09T00:00:00.000Z"}]}}
+    db.session.commit()
+    services.send_deposit(
+        deposit,
+        client=app.extensions["oneconnect"],
+        secret_box=app.extensions["secret_box"],
+        store=services.FileStore(app.config["STORAGE_DIR"]),
+    )
+    assert deposit.status is DepositStatus.FAILED
+    assert deposit.last_error.startswith("OneConnect refused the deposit:")
+    assert "line 1" in deposit.last_error
+    assert sandbox.state.documents() == []
+
+
+def test_sign_in_is_rate_limited_per_address(database_url: str, tmp_path: Path, sandbox) -> None:
+    limited = create_app(app_config(database_url, tmp_path, sandbox, RATELIMIT_ENABLED=True))
+    client = limited.test_client()
+    statuses = [
+        client.post("/login", data={"email": "x@example.test", "password": "wrong"}).status_code
+        for _ in range(11)
+    ]
+    assert statuses[:10] == [422] * 10
+    assert statuses[10] == 429
+    assert "Too many attempts" in client.post("/login", data={}).get_data(as_text=True)
+    with limited.app_context():
+        db.engine.dispose()

@@ -388,3 +388,13 @@ def test_pages_carry_security_headers(client: FlaskClient) -> None:
     assert "script-src 'self'" in csp and "unsafe" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_a_differently_named_rejection_member_and_state_case_are_understood(
+    client: FlaskClient, sandbox, sent: Deposit
+) -> None:
+    event = decision(sent, "REFUSED", data={"rejectionMessage": "Unreadable scan"})
+    deliver(client, sandbox, event)
+    db.session.refresh(sent)
+    assert sent.status is DepositStatus.REFUSED
+    assert sent.rejection_reason == "Unreadable scan"

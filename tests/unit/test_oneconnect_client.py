@@ -464,3 +464,23 @@ def test_neither_secret_nor_token_is_logged(
     assert "redirected" in caplog.text
     assert integration[1] not in caplog.text
     assert token not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("answer", "active", "reason"),
+    [
+        ({"status": "active"}, True, None),
+        ({"status": "ACTIVE"}, True, None),
+        ({"integrationId": "x"}, True, None),
+        ({"state": "Revoked", "reason": "SMB Closed"}, False, "SMB Closed"),
+        ({"status": "revoked", "revocationReason": "CPA Closed"}, False, "CPA Closed"),
+        ({"active": False}, False, None),
+    ],
+)
+def test_integration_status_reads_differently_shaped_answers(
+    sandbox: SandboxServer, stub: StubServer, answer: dict, active: bool, reason: str | None
+) -> None:
+    stub.answer(200, json_body=answer)
+    with sandbox.client(api_base=stub.url) as client:
+        status = client.integration_status("3f2b0c1e-0000-4000-8000-000000000001", "secret")
+    assert (status.active, status.revocation_reason) == (active, reason)
