@@ -1,5 +1,7 @@
 """The portal's data model, one module per aggregate."""
 
+from portal.models.audit import AuditEvent
+from portal.models.counterparties import Counterparty
 from portal.models.deposits import (
     Deposit,
     DepositEvent,
@@ -19,6 +21,8 @@ from portal.models.users import Role, User
 from portal.models.webhook_events import ProcessingOutcome, WebhookEvent
 
 __all__ = [
+    "AuditEvent",
+    "Counterparty",
     "Deposit",
     "DepositEvent",
     "DepositEventKind",

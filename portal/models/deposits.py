@@ -61,6 +61,8 @@ class Deposit(db.Model):
         # The history: newest first, keyset-paginated, optionally filtered by status.
         Index("ix_deposits_history", "organization_id", "created_at", "id"),
         Index("ix_deposits_history_status", "organization_id", "status", "created_at", "id"),
+        # The sender's queue: queued deposits whose next attempt is due.
+        Index("ix_deposits_queue", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,11 +84,17 @@ class Deposit(db.Model):
     status: Mapped[DepositStatus] = mapped_column(
         ValueEnum(DepositStatus), default=DepositStatus.QUEUED
     )
-    document_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    document_id: Mapped[str | None] = mapped_column(String(255), index=True)
     deposit_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     last_error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
+    # Delivery queue: retried with backoff until `queued_at` + 24 h; a worker claims a deposit
+    # for a lease so that no two workers send it at the same time.
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -94,7 +102,7 @@ class Deposit(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The webhook event that set the current decision: an older one never overwrites it.
     status_event_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    status_event_id: Mapped[str | None] = mapped_column(String(64))
+    status_event_id: Mapped[str | None] = mapped_column(String(255))
 
     organization: Mapped[Organization] = relationship()
     created_by: Mapped[User | None] = relationship()
@@ -147,5 +155,7 @@ class DepositEvent(db.Model):
     message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # For a failed attempt: when the sender will try again (None: not retried).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     deposit: Mapped[Deposit] = relationship(back_populates="events")

@@ -26,8 +26,8 @@ class WebhookEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The CloudEvents id: a repeated delivery finds its first copy here and changes nothing.
-    event_id: Mapped[str] = mapped_column(String(128), unique=True)
-    type: Mapped[str] = mapped_column(String(100))
+    event_id: Mapped[str] = mapped_column(String(255), unique=True)
+    type: Mapped[str] = mapped_column(String(255))
     event_time: Mapped[datetime] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     body: Mapped[str] = mapped_column(Text)
@@ -38,6 +38,6 @@ class WebhookEvent(db.Model):
     )
     outcome_detail: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    integration_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    document_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    integration_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    document_id: Mapped[str | None] = mapped_column(String(255), index=True)
     deposit_id: Mapped[int | None] = mapped_column(ForeignKey("deposits.id", ondelete="SET NULL"))
