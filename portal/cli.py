@@ -5,8 +5,10 @@ from __future__ import annotations
 import secrets
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from sqlalchemy import select
 
@@ -19,23 +21,29 @@ DEMO_ADMIN_EMAIL = "admin@portal.example"
 
 @click.command("create-user")
 @click.argument("email")
-@click.option(
-    "--role",
-    type=click.Choice([role.value for role in Role]),
-    default=Role.MEMBER.value,
-    show_default=True,
-)
+@click.option("--role", default=Role.MEMBER.value, show_default=True, help="member, staff or admin")
 @click.option("--password", help="Without it, the password is asked for (hidden).")
 def create_user_command(email: str, role: str, password: str | None) -> None:
     """Create a user who can log in at once."""
+    roles = [choice.value for choice in Role]
+    if role not in roles:
+        _fail(f"unknown role {role!r}: use {', '.join(roles)}")
+    try:
+        validate_email(email, check_deliverability=False, test_environment=True)
+    except EmailNotValidError:
+        _fail(f"{email!r} is not an e-mail address")
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = accounts.create_user(email, password, Role(role))
     except accounts.AccountError as error:
-        click.echo(f"Error: {error}", err=True)
-        sys.exit(1)
+        _fail(str(error))
     click.echo(f"Created {user.role.value} {user.email}")
+
+
+def _fail(reason: str) -> NoReturn:
+    click.echo(f"Error: {reason}", err=True)
+    sys.exit(1)
 
 
 @click.command("demo-admin")

@@ -83,6 +83,8 @@ def complete_config(config: dict[str, object], instance_dir: Path) -> None:
             instance_dir, "encryption_keys", lambda: Fernet.generate_key().decode()
         )
     config.setdefault("STORAGE_DIR", str(instance_dir / "deposits"))
+    # send_file resolves relative paths against the package, the store against the cwd.
+    config["STORAGE_DIR"] = str(Path(str(config["STORAGE_DIR"])).resolve())
     config.setdefault("ONECONNECT_API_BASE", None)
     embedded = not config["ONECONNECT_API_BASE"]
     local = f"http://127.0.0.1:{config.get('PORT', 5000)}{SANDBOX_MOUNT}"
@@ -122,6 +124,10 @@ BASE_CONFIG: dict[str, object] = {
     "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,
     # The entries JSON travels as a form field and may reach the upstream's own 5 MB limit.
     "MAX_FORM_MEMORY_SIZE": spec.MAX_ENTRIES_BYTES + 500_000,
+    # Each entry line posts ~15 fields; Werkzeug's default of 1,000 parts would cap the editor.
+    "MAX_FORM_PARTS": 20_000,
+    # Dates and times are shown as French companies live them.
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
     # An accountant may keep the editor open for hours: the token lives as long as the session.
     "WTF_CSRF_TIME_LIMIT": None,
     "SESSION_COOKIE_HTTPONLY": True,

@@ -6,6 +6,8 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
+# Below 10^13 a two-decimal amount survives JSON's binary numbers exactly (see entries.py).
+MAX_AMOUNT = Decimal("9999999999999.99")
 # Spaces of every kind people (and spreadsheets) put between thousands.
 _GROUPING_SPACES = re.compile(r"[\s\u00a0\u202f']")
 _PLAIN = re.compile(r"-?\d+(\.\d+)?")
@@ -20,7 +22,7 @@ def parse_amount(text: str | None) -> Decimal:
 
     The last of `,` and `.` is the decimal separator when both appear; a lone `,` is decimal
     (the French habit); a lone `.` is decimal too. Raises AmountError for anything else, and
-    for more than two decimals (an invoice amount is in cents).
+    for more than two decimals (an invoice amount is in cents) or more than MAX_AMOUNT.
     """
     raw = _GROUPING_SPACES.sub("", (text or "").strip())
     if raw in ("", "-"):
@@ -37,7 +39,7 @@ def parse_amount(text: str | None) -> Decimal:
         value = Decimal(raw)
     except InvalidOperation as error:
         raise AmountError(text) from error
-    if value != value.quantize(CENT):
+    if value != value.quantize(CENT) or abs(value) > MAX_AMOUNT:
         raise AmountError(text)
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import services
 from portal.auth.forms import EmptyForm, LoginForm, RegisterForm
-from portal.extensions import db, limiter, login_manager
+from portal.extensions import db, htmx, limiter, login_manager
 from portal.models import User
 from portal.web import redirect_to, render
 
@@ -30,7 +30,16 @@ def unauthorized() -> ResponseReturnValue:
     flash(_("Please log in to continue."), "info")
     # An htmx request (a polling status cell) gets a full-page redirect, never a login form
     # swapped into a table cell.
-    return redirect_to(url_for("auth.login", next=request.full_path.rstrip("?")))
+    # After signing in, go back to the page, not to the fragment a polling cell asked for.
+    came_from = htmx.current_url if htmx else request.full_path.rstrip("?")
+    return redirect_to(url_for("auth.login", next=_local_part(came_from)))
+
+
+def _local_part(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _safe_next(target: str | None) -> str:

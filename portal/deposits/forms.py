@@ -14,6 +14,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     SelectField,
     StringField,
     SubmitField,
@@ -139,11 +140,18 @@ class DepositForm(FlaskForm):
             "Your own reference, e.g. your invoice number. Leave it blank and the portal makes one."
         ),
     )
+    # Made when the form is first shown: a second click on Send carries the same reference,
+    # so the same invoice cannot become two deposits.
+    generated_reference = HiddenField()
     lines = FieldList(FormField(EntryLineForm), min_entries=0, max_entries=MAX_LINES)
     add_line = SubmitField(_l("Add line"))
     submit = SubmitField(_l("Send"))
 
     inspected: InspectedFile | None = None
+
+    def validate_generated_reference(self, field: HiddenField) -> None:
+        if field.data and not spec.EXTERNAL_REFERENCE_PATTERN.fullmatch(field.data):
+            raise ValidationError(_REFERENCE_RULE)
 
     def validate_external_reference(self, field: StringField) -> None:
         if field.data and not spec.EXTERNAL_REFERENCE_PATTERN.fullmatch(field.data):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import BinaryIO
+from datetime import datetime, timedelta
+from typing import Any, BinaryIO
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -49,7 +49,9 @@ class DepositCommand:
     user_email: str | None
     comment: str | None
     external_reference: str | None
+    generated_reference: str | None = None  # made when the form was shown, used when blank
     lines: list[EntryLine] = field(default_factory=list)
+    counterparty: dict[str, Any] | None = None  # the API's `organization` part
 
 
 def generate_reference(now: datetime | None = None) -> str:
@@ -67,7 +69,7 @@ def queue_deposit(
     """
     if not organization.is_active:
         raise DepositRefused(revoked_message(organization.revocation_reason))
-    reference = command.external_reference or generate_reference()
+    reference = command.external_reference or command.generated_reference or generate_reference()
     _ensure_reference_unused(organization, reference)
     key = store.save(command.stream)
     deposit = Deposit(
@@ -84,6 +86,7 @@ def queue_deposit(
         external_reference=reference,
         external_reference_generated=not command.external_reference,
         entries=entries_payload(command.lines),
+        counterparty=command.counterparty,
         created_by=actor,
     )
     deposit.events.append(DepositEvent(kind=DepositEventKind.QUEUED, actor_id=actor.id))
@@ -95,6 +98,25 @@ def queue_deposit(
         store.delete(key)
         raise DepositRefused(_reference_taken_message(reference), "external_reference") from error
     return deposit
+
+
+RESUBMISSION_WINDOW = timedelta(hours=1)
+
+
+def find_resubmission(
+    organization: Organization, reference: str | None, actor: User
+) -> Deposit | None:
+    """The deposit this same form already made (a second click on Send), if any."""
+    if not reference:
+        return None
+    return db.session.scalars(
+        select(Deposit).where(
+            Deposit.organization_id == organization.id,
+            Deposit.external_reference == reference,
+            Deposit.created_by_id == actor.id,
+            Deposit.created_at > utcnow() - RESUBMISSION_WINDOW,
+        )
+    ).first()
 
 
 def _ensure_reference_unused(organization: Organization, reference: str) -> None:

@@ -69,6 +69,7 @@ def _new_form() -> DepositForm:
     form = DepositForm()
     if not form.is_submitted():
         form.user_email.data = current_user.email
+        form.generated_reference.data = services.generate_reference()
     return form
 
 
@@ -87,6 +88,16 @@ def create(organization_id: int) -> ResponseReturnValue:
     if _edits_lines_without_script(form):
         return render("deposits/new.html", form=form, organization=organization)
     if form.validate_on_submit():
+        earlier = (
+            None
+            if form.external_reference.data
+            else services.find_resubmission(
+                organization, form.generated_reference.data, current_user
+            )
+        )
+        if earlier is not None:
+            flash(_("This invoice was already received; here it is."), "info")
+            return redirect_to(url_for("deposits.detail", deposit_id=earlier.id))
         command = services.DepositCommand(
             kind=InvoiceKind(form.kind.data),
             stream=form.invoice_file.data.stream,
@@ -94,6 +105,7 @@ def create(organization_id: int) -> ResponseReturnValue:
             user_email=form.user_email.data,
             comment=form.comment.data,
             external_reference=form.external_reference.data,
+            generated_reference=form.generated_reference.data,
             lines=form.entry_lines(),
         )
         try:

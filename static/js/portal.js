@@ -43,6 +43,18 @@
     alerts.replaceChildren(message);
   });
 
+  // A sending form cannot be sent twice by an impatient second click.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement)) { return; }
+    window.setTimeout(function () {
+      form.querySelectorAll("[data-disable-on-submit]").forEach(function (button) {
+        button.disabled = true;
+        button.setAttribute("aria-busy", "true");
+      });
+    }, 0);
+  });
+
   // Refuse an oversize invoice before it is uploaded.
   document.addEventListener("change", function (event) {
     var input = event.target;

@@ -149,3 +149,30 @@ def test_create_user_command_prompts_for_the_password(runner) -> None:
     )
     assert result.exit_code == 0, result.output
     assert db.session.scalars(select(User)).one().role is Role.ADMIN
+
+
+def test_create_user_command_refuses_a_bad_role_or_email_in_one_line(runner) -> None:
+    for args in (
+        ["create-user", "ok@example.test", "--role", "boss", "--password", "whatever 12345"],
+        ["create-user", "not-an-email", "--role", "member", "--password", "whatever 12345"],
+    ):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1
+        assert result.output.strip().count("\n") == 0
+        assert result.output.startswith("Error: ")
+    assert db.session.scalars(select(User)).first() is None
+
+
+def test_an_expired_session_on_a_polling_request_returns_to_the_page_after_login(
+    client: FlaskClient,
+) -> None:
+    response = client.get(
+        "/deposits/5/row?seen=sent",
+        headers={
+            "HX-Request": "true",
+            "HX-Current-URL": "http://localhost/organizations/3/deposits?status=sent",
+        },
+    )
+    location = response.headers["HX-Location"]
+    assert "next=/organizations/3/deposits?status%3Dsent" in location
+    assert "row" not in location

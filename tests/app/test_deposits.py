@@ -440,3 +440,51 @@ def test_sign_in_is_rate_limited_per_address(database_url: str, tmp_path: Path, 
     assert "Too many attempts" in client.post("/login", data={}).get_data(as_text=True)
     with limited.app_context():
         db.engine.dispose()
+
+
+def test_a_second_click_on_send_does_not_make_a_second_deposit(
+    client: FlaskClient, connected, sandbox
+) -> None:
+    organization, _ = connected
+    page = client.get(f"/organizations/{organization.id}/deposits/new").get_data(as_text=True)
+    generated = re.search(r'name="generated_reference" type="hidden" value="([^"]+)"', page).group(
+        1
+    )
+    first = send(client, organization, deposit_form(generated_reference=generated))
+    second = send(client, organization, deposit_form(generated_reference=generated))
+    assert second.headers["Location"] == first.headers["Location"]
+    assert len(db.session.scalars(select(Deposit)).all()) == 1
+    assert len(sandbox.state.documents()) == 1
+    assert db.session.scalars(select(Deposit)).one().external_reference == generated
+
+
+def test_enter_in_a_field_sends_the_form_rather_than_editing_lines(
+    client: FlaskClient, connected
+) -> None:
+    organization, _ = connected
+    page = client.get(f"/organizations/{organization.id}/deposits/new").get_data(as_text=True)
+    form = page[page.index("deposit-form") :]
+    first_button = re.search(r"<button[^>]*>", form).group(0)
+    assert 'name="submit"' in first_button
+
+
+def test_an_editor_of_two_hundred_lines_is_accepted(
+    client: FlaskClient, connected, sandbox
+) -> None:
+    organization, _ = connected
+    lines: dict[str, str] = {}
+    for index in range(200):
+        side = {"debit": "1,00"} if index % 2 == 0 else {"credit": "1,00"}
+        lines.update(line(index, **side))
+    response = send(client, organization, deposit_form(**lines))
+    assert response.status_code == 303, response.status_code
+    assert sandbox.state.documents()[0].line_count == 200
+
+
+def test_an_amount_too_large_for_exact_json_is_refused(
+    client: FlaskClient, connected, sandbox
+) -> None:
+    organization, _ = connected
+    response = send(client, organization, deposit_form(**line(0, debit="123456789012345678,91")))
+    assert response.status_code == 422
+    assert sandbox.state.documents() == []

@@ -33,3 +33,9 @@ def test_non_amounts_are_refused(typed: str) -> None:
 def test_amounts_are_shown_back_in_the_users_format() -> None:
     assert format_amount(Decimal("1234.5"), "en") == "1,234.50"
     assert format_amount(Decimal("1234.5"), "fr") == "1\u202f234,50"
+
+
+def test_amounts_beyond_exact_json_numbers_are_refused() -> None:
+    assert parse_amount("9 999 999 999 999,99") == Decimal("9999999999999.99")
+    with pytest.raises(AmountError):
+        parse_amount("10000000000000")
