@@ -198,6 +198,7 @@ class OneConnectClient:
         external_reference: str | None = None,
         entries: Mapping[str, Any] | None = None,
         organization: Mapping[str, Any] | None = None,
+        read_timeout: float | None = None,
     ) -> ImportResult:
         """Import a purchase or sales invoice (multipart POST) and return its documentId.
 
@@ -206,7 +207,8 @@ class OneConnectClient:
         Raises ValueError for an unknown `kind`, ValidationFailed, DuplicateReference,
         IntegrationRevoked, IntegrationNotFound, AuthenticationFailed, TransientError (after a
         timeout the import may have happened: resend with the same externalReference) or
-        UnexpectedResponse.
+        UnexpectedResponse. `read_timeout` shortens the wait for this call only (a first attempt
+        made while the user waits).
         """
         if kind not in spec.IMPORT_PATHS:
             raise ValueError(f"unknown invoice kind {kind!r}")
@@ -229,6 +231,7 @@ class OneConnectClient:
             integration_secret,
             parts,
             _rewinder(file),
+            read_timeout=read_timeout,
         )
         document_id = _json_body(response).get("documentId")
         if not isinstance(document_id, str) or not document_id:
@@ -264,6 +267,8 @@ class OneConnectClient:
         integration_secret: str,
         files: list[MultipartPart] | None = None,
         rewind: Callable[[], object] | None = None,
+        *,
+        read_timeout: float | None = None,
     ) -> requests.Response:
         url = self._api_base + path.format(integration_id=_path_segment(integration_id))
         if not _SECRET_SHAPE.fullmatch(integration_secret):
@@ -275,7 +280,7 @@ class OneConnectClient:
             token = self.tokens.get()
             if rewind is not None:
                 rewind()
-            response = self._request(method, url, token, integration_secret, files)
+            response = self._request(method, url, token, integration_secret, files, read_timeout)
             if 200 <= response.status_code < 300:
                 return response
             error = error_from_response(response)
@@ -295,7 +300,9 @@ class OneConnectClient:
         token: str,
         integration_secret: str,
         files: list[MultipartPart] | None,
+        read_timeout: float | None = None,
     ) -> requests.Response:
+        timeout = self._timeout if read_timeout is None else (self._timeout[0], read_timeout)
         headers = {
             "Authorization": f"Bearer {token}",
             spec.API_KEY_HEADER: integration_secret,
@@ -307,7 +314,7 @@ class OneConnectClient:
                 url,
                 headers=headers,
                 files=files,
-                timeout=self._timeout,
+                timeout=timeout,
                 # Pitfall 1: a followed redirect re-sends the secret header to another host.
                 allow_redirects=False,
             )

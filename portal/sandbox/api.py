@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import socket
+import struct
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from portal.oneconnect import spec
 from portal.sandbox import refusals, rules
-from portal.sandbox.faults import ScriptedAnswer, Target
+from portal.sandbox.faults import Fault, Hang, LoseAnswer, ResetConnection, ScriptedAnswer, Target
 from portal.sandbox.refusals import Refusal
 from portal.sandbox.state import SandboxState, TokenRefused
 
@@ -37,12 +40,12 @@ def _rule(path: str) -> str:
 @public_bp.before_request
 def _public_faults() -> Response | None:
     target = Target.TOKEN if request.endpoint == "public.token" else Target.JWKS
-    return _scripted(sandbox().faults.take(target))
+    return _misbehave(sandbox().faults.take(target))
 
 
 @bp.before_request
 def _api_faults_then_token() -> Response | None:
-    answer = _scripted(sandbox().faults.take(Target.API))
+    answer = _misbehave(sandbox().faults.take(Target.API))
     if answer is not None:
         return answer
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -147,6 +150,36 @@ def _oauth_error(error: str, status: int) -> tuple[Response, int]:
     if status == 401:
         response.headers["WWW-Authenticate"] = "Basic"
     return response, status
+
+
+def _misbehave(fault: Fault | None) -> Response | None:
+    """Play a scheduled fault: an answer to give instead, or None to carry on (maybe later)."""
+    if isinstance(fault, Hang):
+        time.sleep(fault.seconds)
+        return None
+    if isinstance(fault, ResetConnection):
+        _drop_connection()
+        return Response(status=500)  # never reaches the client: its connection is gone
+    if isinstance(fault, LoseAnswer):
+        g.lose_answer = True
+        return None
+    return _scripted(fault)
+
+
+@bp.after_request
+def _lose_answer(response: Response) -> Response:
+    if g.get("lose_answer"):
+        _drop_connection()
+    return response
+
+
+def _drop_connection() -> None:
+    """Close the client's connection at once (a TCP reset), as a crashed upstream would."""
+    connection = request.environ.get("werkzeug.socket")
+    if connection is None:  # not served by Werkzeug: nothing to drop, answer 502 instead
+        return
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    connection.shutdown(socket.SHUT_RDWR)
 
 
 def _scripted(answer: ScriptedAnswer | None) -> Response | None:

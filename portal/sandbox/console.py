@@ -11,8 +11,10 @@ from portal.oneconnect import spec
 from portal.sandbox.api import API_PREFIX, sandbox
 from portal.sandbox.forms import (
     BusinessErrorForm,
+    ClearFaultsForm,
     CreateIntegrationForm,
     DecisionForm,
+    FaultForm,
     RevokeIntegrationForm,
     RotateKeyForm,
 )
@@ -91,6 +93,27 @@ def rotate_signing_key() -> ResponseReturnValue:
     return redirect(url_for(".index"))
 
 
+@bp.post("/faults")
+def schedule_fault() -> ResponseReturnValue:
+    form = FaultForm()
+    if form.validate_on_submit():
+        seconds = float(form.seconds.data) if form.seconds.data is not None else 5.0
+        sandbox().faults.schedule(form.kind.data, count=form.count.data, seconds=seconds)
+        flash(f"Scheduled: {form.kind.data} for the next {form.count.data} call(s).")
+    else:
+        problems = [message for messages in form.errors.values() for message in messages]
+        flash("The fault was not scheduled: " + "; ".join(problems))
+    return redirect(url_for(".index", _anchor="faults"))
+
+
+@bp.post("/faults/clear")
+def clear_faults() -> ResponseReturnValue:
+    if ClearFaultsForm().validate_on_submit():
+        sandbox().faults.clear()
+        flash("Every scheduled fault was cleared.")
+    return redirect(url_for(".index", _anchor="faults"))
+
+
 def _page(create_form: CreateIntegrationForm, *, created: CreatedIntegration | None = None) -> str:
     state = sandbox()
     return render_template(
@@ -111,5 +134,8 @@ def _page(create_form: CreateIntegrationForm, *, created: CreatedIntegration | N
         error_form=BusinessErrorForm(formdata=None),
         decision_form=DecisionForm(formdata=None),
         rotate_form=RotateKeyForm(formdata=None),
+        fault_form=FaultForm(formdata=None),
+        clear_faults_form=ClearFaultsForm(formdata=None),
+        pending_faults=state.faults.pending(),
         reasons=spec.REVOCATION_REASONS,
     )

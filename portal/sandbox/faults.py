@@ -24,11 +24,41 @@ class ScriptedAnswer:
     body: dict[str, object] | None = None
 
 
+@dataclass(frozen=True)
+class Hang:
+    """Wait `seconds` before handling the call (a client with a shorter timeout gives up, but
+    the call is still carried out: its answer is lost)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class LoseAnswer:
+    """Carry the call out, then drop the connection instead of answering."""
+
+
+@dataclass(frozen=True)
+class ResetConnection:
+    """Drop the connection before doing anything."""
+
+
+Fault = ScriptedAnswer | Hang | LoseAnswer | ResetConnection
+
+# The kinds a person can choose in the console, with what they do.
+CONSOLE_FAULTS = {
+    "fail": "Fail with 503 Service Unavailable",
+    "hang": "Hang for S seconds, then carry the call out",
+    "lose": "Carry the call out, then lose the answer",
+    "reset": "Reset the connection",
+    "token": "Token endpoint down (503)",
+}
+
+
 @dataclass
 class _Pending:
     target: Target
     remaining: int
-    answer: ScriptedAnswer
+    answer: Fault
 
 
 class Faults:
@@ -66,7 +96,39 @@ class Faults:
         """Answer the next `count` calls to `target` with a redirect to `location`."""
         self._add(target, count, ScriptedAnswer(status, {"Location": location}))
 
-    def take(self, target: Target) -> ScriptedAnswer | None:
+    def hang_next(self, seconds: float, *, count: int = 1, target: Target = Target.API) -> None:
+        """Make the next `count` calls wait `seconds` before being carried out."""
+        self._add(target, count, Hang(seconds))
+
+    def lose_next_answer(self, *, count: int = 1) -> None:
+        """Carry out the next `count` API calls, then drop their connections unanswered."""
+        self._add(Target.API, count, LoseAnswer())
+
+    def reset_next(self, *, count: int = 1, target: Target = Target.API) -> None:
+        """Drop the next `count` connections to `target` before doing anything."""
+        self._add(target, count, ResetConnection())
+
+    def schedule(self, kind: str, *, count: int = 1, seconds: float = 5.0) -> None:
+        """A console choice (a key of CONSOLE_FAULTS) for the next `count` calls."""
+        if kind == "fail":
+            self.fail_next(count)
+        elif kind == "hang":
+            self.hang_next(seconds, count=count)
+        elif kind == "lose":
+            self.lose_next_answer(count=count)
+        elif kind == "reset":
+            self.reset_next(count=count)
+        elif kind == "token":
+            self.fail_next(count, target=Target.TOKEN)
+        else:
+            raise ValueError(f"unknown fault {kind!r}")
+
+    def pending(self) -> list[tuple[str, int, str]]:
+        """What is waiting, for the console: (target, remaining calls, description)."""
+        with self._lock:
+            return [(p.target.value, p.remaining, _describe(p.answer)) for p in self._pending]
+
+    def take(self, target: Target) -> Fault | None:
         """The answer the next call to `target` must get instead of the real one, if any."""
         with self._lock:
             for pending in self._pending:
@@ -87,3 +149,13 @@ class Faults:
             raise ValueError("count must be at least 1")
         with self._lock:
             self._pending.append(_Pending(target, count, answer))
+
+
+def _describe(fault: Fault) -> str:
+    if isinstance(fault, Hang):
+        return f"hang {fault.seconds:g} s"
+    if isinstance(fault, LoseAnswer):
+        return "lose the answer"
+    if isinstance(fault, ResetConnection):
+        return "reset the connection"
+    return f"answer {fault.status}"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, SubmitField
+from wtforms import DecimalField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.oneconnect import spec
+from portal.sandbox.faults import CONSOLE_FAULTS
 
 
 class CreateIntegrationForm(FlaskForm):
@@ -39,3 +40,20 @@ class DecisionForm(FlaskForm):
 
 class RotateKeyForm(FlaskForm):
     submit = SubmitField("Rotate signing key")
+
+
+class FaultForm(FlaskForm):
+    kind = SelectField(
+        "Misbehaviour",
+        choices=[SelectChoice(kind, label) for kind, label in CONSOLE_FAULTS.items()],
+        validators=[DataRequired()],
+    )
+    count = IntegerField("For the next N calls", default=1, validators=[NumberRange(1, 100)])
+    seconds = DecimalField(
+        "Seconds (hang)", default=5, places=1, validators=[Optional(), NumberRange(0, 120)]
+    )
+    submit = SubmitField("Schedule fault")
+
+
+class ClearFaultsForm(FlaskForm):
+    submit = SubmitField("Clear faults")

@@ -420,7 +420,9 @@ class SandboxState:
         with self._transaction() as session:
             key = self._current_key(session)
             pem, kid = key.private_pem, key.kid
-        return keys.sign_delivery(body, pem, kid, int(time.time()) if issued_at is None else issued_at)
+        return keys.sign_delivery(
+            body, pem, kid, int(time.time()) if issued_at is None else issued_at
+        )
 
     def _post(self, url: str, body: bytes, token: str) -> tuple[bool, str]:
         try:

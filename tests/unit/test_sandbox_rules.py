@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from portal.oneconnect import spec
+from portal.oneconnect.errors import TransientError
 from portal.oneconnect.webhooks import JwksCache, parse_cloudevent, verify_delivery
 from portal.sandbox import (
     DEFAULT_CLIENT_ID,
@@ -857,3 +858,37 @@ def test_reset_forgets_everything(api: Api) -> None:
     assert state.deliveries() == []
     assert state.faults.take(Target.API) is None
     assert len(requests.get(api.sandbox.jwks_url, timeout=5).json()["keys"]) == 1
+
+
+def test_the_console_schedules_and_clears_faults(sandbox: SandboxServer) -> None:
+    console = sandbox.app.test_client()
+    page = console.get("/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = console.post(
+        "/faults", data={"csrf_token": token, "kind": "hang", "count": "2", "seconds": "1.5"}
+    )
+    assert response.status_code == 302
+    assert sandbox.state.faults.pending() == [("api", 2, "hang 1.5 s")]
+    page = console.get("/").get_data(as_text=True)
+    assert "hang 1.5 s" in page
+    console.post("/faults/clear", data={"csrf_token": token})
+    assert sandbox.state.faults.pending() == []
+
+
+@pytest.mark.parametrize("kind", ["reset", "lose"])
+def test_a_dropped_connection_reaches_the_client_as_a_transient_error(
+    sandbox: SandboxServer, kind: str
+) -> None:
+    integration_id, secret = sandbox.state.create_integration("Faulty")
+    sandbox.state.faults.schedule(kind)
+    with sandbox.client() as client, pytest.raises(TransientError):
+        client.import_invoice(
+            integration_id,
+            secret,
+            "purchase",
+            file=samples.PDF,
+            filename="a.pdf",
+            media_type="application/pdf",
+            external_reference="R-1",
+        )
+    assert len(sandbox.state.documents()) == (1 if kind == "lose" else 0)
