@@ -50,3 +50,49 @@ def format_amount(value: Decimal, locale: str = "en") -> str:
     if locale.startswith("fr"):
         return text.replace(",", "\u202f").replace(".", ",")
     return text
+
+
+def amount_style(text: str | None) -> str | None:
+    """The habit an amount was typed in: "fr" (decimal comma), "en" (decimal point) or None.
+
+    Follows parse_amount's reading; None when the text has no decimal mark (`1234`).
+    """
+    raw = _GROUPING_SPACES.sub("", (text or "").strip())
+    if "," in raw and "." in raw:
+        return "fr" if raw.rfind(",") > raw.rfind(".") else "en"
+    if raw.count(",") == 1:
+        return "fr"
+    if raw.count(".") == 1:
+        return "en"
+    return None
+
+
+# Exchange rates: up to six decimals, which keeps them exact as JSON numbers too.
+RATE_PLACES = Decimal("0.000001")
+MAX_RATE = Decimal("999999")
+_RATE = re.compile(r"\d+([.,]\d+)?")
+
+
+def parse_rate(text: str | None) -> Decimal | None:
+    """`1,0856` or `1.0856` → Decimal('1.0856'); blank → None. Raises AmountError otherwise.
+
+    A rate is positive, below MAX_RATE, with six decimals at most.
+    """
+    raw = _GROUPING_SPACES.sub("", (text or "").strip())
+    if not raw:
+        return None
+    if not _RATE.fullmatch(raw):
+        raise AmountError(text)
+    value = Decimal(raw.replace(",", "."))
+    if value <= 0 or value > MAX_RATE or value != value.quantize(RATE_PLACES):
+        raise AmountError(text)
+    return value
+
+
+def to_eur(amount: Decimal, rate: Decimal) -> Decimal:
+    """The euro amount of `amount` in a currency worth `rate` euros per unit, to the cent.
+
+    ASSUMED reading of `currencyRate` (the public pages do not define it): euros per unit of
+    the line's currency, so amount = currencyAmount * currencyRate, rounded half up once.
+    """
+    return (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -65,3 +65,54 @@
     input.reportValidity();
   });
 })();
+
+// ---------------------------------------------------------------------------------------------
+// Entries editor: after an editor button ([data-line-edit]) did its work, number the lines
+// again, put the focus somewhere useful after a removal, and have the totals recomputed.
+(function () {
+  "use strict";
+
+  var pendingFocus = null;
+
+  function lines() {
+    return document.getElementById("entry-lines");
+  }
+
+  function renumber() {
+    var container = lines();
+    if (!container) { return; }
+    var template = container.dataset.legend || "Line {n}";
+    container.querySelectorAll(":scope > fieldset.entry-line > legend").forEach(function (legend, index) {
+      legend.textContent = template.replace("{n}", String(index + 1));
+    });
+  }
+
+  function firstField(fieldset) {
+    return fieldset ? fieldset.querySelector("input, select, textarea") : null;
+  }
+
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!(elt instanceof Element) || !elt.matches(".remove-line[data-line-edit]")) { return; }
+    var line = elt.closest("fieldset.entry-line");
+    var next = line && line.nextElementSibling;
+    var previous = line && line.previousElementSibling;
+    pendingFocus = firstField(next) || firstField(previous) || document.getElementById("add-line");
+  });
+
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    // A removed button is detached: htmx then reports on an ancestor, so ask the request.
+    var config = event.detail.requestConfig;
+    var elt = config ? config.elt : event.detail.elt;
+    if (!(elt instanceof Element) || !elt.hasAttribute("data-line-edit") || !event.detail.successful) { return; }
+    renumber();
+    if (elt.matches(".remove-line") && pendingFocus) {
+      pendingFocus.focus();
+      var announcer = document.getElementById("announcer");
+      var container = lines();
+      if (announcer && container) { announcer.textContent = container.dataset.removedMessage || ""; }
+    }
+    pendingFocus = null;
+    document.body.dispatchEvent(new CustomEvent("portal:lines-changed", { bubbles: true }));
+  });
+})();
