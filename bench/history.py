@@ -10,36 +10,18 @@ import os
 import statistics
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
-from cryptography.fernet import Fernet
 from flask_migrate import upgrade
-from sqlalchemy import event, insert
+from sqlalchemy import event
 
-from portal import create_app
+from bench.seeding import build_app, insert_deposits
 from portal.extensions import db
-from portal.models import Deposit, DepositStatus, Membership, Organization, User, utcnow
+from portal.models import Membership, Organization, User
 from portal.passwords import hash_password
 
 DEPOSITS = int(os.environ.get("PORTAL_BENCH_DEPOSITS", "100000"))
 ROUNDS = 20
-STATUSES = list(DepositStatus)
-
-
-def build_app(folder: Path):
-    url = os.environ.get("PORTAL_BENCH_DATABASE_URL") or f"sqlite:///{folder / 'bench.sqlite3'}"
-    return create_app(
-        {
-            "INSTANCE_PATH": folder,
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "bench",
-            "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-            "ONECONNECT_API_BASE": "http://127.0.0.1:9/v1",
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-        }
-    )
 
 
 def seed(app) -> tuple[int, str]:
@@ -52,29 +34,7 @@ def seed(app) -> tuple[int, str]:
     organization.memberships.append(Membership(user=user))
     db.session.add(organization)
     db.session.commit()
-    start = utcnow() - timedelta(days=365)
-    rows = [
-        {
-            "organization_id": organization.id,
-            "kind": "purchase",
-            "file_name": f"invoice-{n}.pdf",
-            "file_size": 1000,
-            "media_type": "application/pdf",
-            "sha256": "0" * 64,
-            "storage_key": f"{n:032x}",
-            "active_content": False,
-            "external_reference": f"REF-{n}",
-            "external_reference_generated": False,
-            "status": STATUSES[n % len(STATUSES)].value,
-            "attempts": 1,
-            "created_at": start + timedelta(seconds=n * 300),
-            "updated_at": start,
-        }
-        for n in range(DEPOSITS)
-    ]
-    for chunk in range(0, len(rows), 5000):
-        db.session.execute(insert(Deposit.__table__), rows[chunk : chunk + 5000])
-    db.session.commit()
+    insert_deposits(DEPOSITS, lambda n: {"organization_id": organization.id})
     return organization.id, user.email
 
 
@@ -105,9 +65,15 @@ def main() -> None:
             upgrade()
             started = time.perf_counter()
             organization_id, email = seed(app)
-            print(f"seeded {DEPOSITS} deposits in {time.perf_counter() - started:.1f} s ({db.engine.dialect.name})")
+            print(
+                f"seeded {DEPOSITS} deposits in {time.perf_counter() - started:.1f} s ({db.engine.dialect.name})"
+            )
             counter = [0]
-            event.listen(db.engine, "before_cursor_execute", lambda *args: counter.__setitem__(0, counter[0] + 1))
+            event.listen(
+                db.engine,
+                "before_cursor_execute",
+                lambda *args: counter.__setitem__(0, counter[0] + 1),
+            )
             client = app.test_client()
             client.post("/login", data={"email": email, "password": "bench password"})
             base = f"/organizations/{organization_id}/deposits"
@@ -121,7 +87,9 @@ def main() -> None:
             print(f"page 500 (keyset cursor)   {ms:7.2f} ms  {queries} queries")
             ms, queries, _ = measure(client, f"{base}?status=refused", counter)
             print(f"filtered by status         {ms:7.2f} ms  {queries} queries")
-            ms, queries, _ = measure(client, f"{base}?status=duplicate&before=" + url.split("before=")[1], counter)
+            ms, queries, _ = measure(
+                client, f"{base}?status=duplicate&before=" + url.split("before=")[1], counter
+            )
             print(f"filtered, deep cursor      {ms:7.2f} ms  {queries} queries")
             db.engine.dispose()
 

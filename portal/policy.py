@@ -90,3 +90,38 @@ def can_connect_organizations(user: User) -> bool:
 def is_owner(user: User, organization: Organization) -> bool:
     found = membership(user, organization)
     return found is not None and found.role is MembershipRole.OWNER
+
+
+def can_review(user: User) -> bool:
+    """Staff review the deposits of their organizations; admins may look over their shoulder."""
+    return user.role in (Role.STAFF, Role.ADMIN)
+
+
+def require_reviewer(user: User) -> None:
+    """The review pages do not exist for members: 404, as for anything outside their scope."""
+    if not can_review(user):
+        abort(404)
+
+
+def require_admin(user: User) -> None:
+    """The admin console does not exist for other roles: 404, not 403, so it stays unknown."""
+    if user.role is not Role.ADMIN:
+        abort(404)
+
+
+def organization_to_manage(user: User, organization_id: int) -> Organization:
+    """An organization its owner manages (members, disconnect); 404 when foreign, 403 otherwise."""
+    organization = organization_for(user, organization_id)
+    if user.role is not Role.MEMBER or not is_owner(user, organization):
+        abort(403)
+    return organization
+
+
+def organizations_to_switch_to(user: User) -> Select[tuple[Organization]]:
+    """The organizations a member works for, in the order the switcher lists them."""
+    return (
+        select(Organization)
+        .join(Membership)
+        .where(Membership.user_id == user.id)
+        .order_by(Organization.name, Organization.id)
+    )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from portal import audit
 from portal.extensions import db
-from portal.models import Role, User, utcnow
+from portal.models import AuditEvent, Role, User, utcnow
 from portal.passwords import (
     MIN_PASSWORD_LENGTH,
     hash_password,
@@ -28,8 +31,16 @@ def find_user(email: str) -> User | None:
     return db.session.scalars(query).first()
 
 
-def create_user(email: str, password: str, role: Role = Role.MEMBER) -> User:
-    """Create and commit a user; raises AccountError when the e-mail is taken or the password weak."""
+def create_user(
+    email: str,
+    password: str,
+    role: Role = Role.MEMBER,
+    *,
+    actor: User | None = None,
+    registered: bool = False,
+) -> User:
+    """Create, audit and commit a user; raises AccountError when the e-mail is taken or the
+    password weak. `registered`: the user created their own account; `actor`: the admin who did."""
     email = normalize_email(email)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
@@ -38,6 +49,13 @@ def create_user(email: str, password: str, role: Role = Role.MEMBER) -> User:
     user = User(email=email, password_hash=hash_password(password), role=role)
     db.session.add(user)
     try:
+        db.session.flush()
+        audit.record(
+            audit.USER_REGISTERED if registered else audit.USER_CREATED,
+            actor=user if registered else actor,
+            target=user,
+            detail={"email": email, "role": role.value},
+        )
         db.session.commit()
     except IntegrityError as error:  # two registrations raced for the same address
         db.session.rollback()
@@ -56,5 +74,49 @@ def authenticate(email: str, password: str) -> User | None:
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+# Per-account throttling (pitfall 11): counted in the audit table, so every worker agrees.
+MAX_FAILURES = 10
+FAILURE_WINDOW = timedelta(minutes=15)
+
+
+class SignInThrottled(Exception):
+    """Too many failed sign-ins for this account lately; the account is refused for a while."""
+
+
+def _throttle_key(email: str) -> str:
+    return normalize_email(email).lower()[:254]
+
+
+def recent_failures(email: str) -> int:
+    since = utcnow() - FAILURE_WINDOW
+    query = select(func.count(AuditEvent.id)).where(
+        AuditEvent.actor_email == _throttle_key(email),
+        AuditEvent.action == audit.SIGN_IN_FAILED,
+        AuditEvent.created_at >= since,
+    )
+    return int(db.session.scalar(query) or 0)
+
+
+def sign_in(email: str, password: str) -> User | None:
+    """Authenticate and audit the attempt (committed); None for wrong credentials.
+
+    Raises SignInThrottled, without checking the password, once the account has had
+    MAX_FAILURES failures within FAILURE_WINDOW: it is refused until they age out.
+    """
+    if recent_failures(email) >= MAX_FAILURES:
+        audit.record(audit.SIGN_IN_THROTTLED, actor=None, actor_email=_throttle_key(email))
+        db.session.commit()
+        raise SignInThrottled(email)
+    user = authenticate(email, password)
+    if user is None:
+        # Failures are keyed by the e-mail as typed (lowercased), known account or not, so the
+        # log does not reveal which accounts exist and the throttle index serves the count.
+        audit.record(audit.SIGN_IN_FAILED, actor=None, actor_email=_throttle_key(email))
+    else:
+        audit.record(audit.SIGN_IN, actor=user)
     db.session.commit()
     return user

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from portal import audit
 from portal.auth import services
 from portal.auth.forms import EmptyForm, LoginForm, RegisterForm
 from portal.extensions import db, htmx, limiter, login_manager
@@ -68,7 +69,16 @@ def login() -> ResponseReturnValue:
 def login_submit() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        try:
+            user = services.sign_in(form.email.data, form.password.data)
+        except services.SignInThrottled:
+            form.form_errors.append(
+                _(
+                    "Too many failed attempts for this account. Wait 15 minutes and try again, "
+                    "or ask an administrator to reset your password."
+                )
+            )
+            return render("auth/login.html", form=form), 429
         if user is not None:
             login_user(user)
             return redirect_to(_safe_next(request.args.get("next")))
@@ -89,7 +99,7 @@ def register_submit() -> ResponseReturnValue:
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = services.create_user(form.email.data, form.password.data)
+            user = services.create_user(form.email.data, form.password.data, registered=True)
         except services.AccountError:
             form.email.errors.append(
                 _("An account already exists for this e-mail. Log in instead.")
@@ -105,6 +115,8 @@ def register_submit() -> ResponseReturnValue:
 @login_required
 def logout() -> ResponseReturnValue:
     if EmptyForm().validate_on_submit():
+        audit.record(audit.SIGN_OUT, actor=current_user)
+        db.session.commit()
         logout_user()
         flash(_("You are logged out."), "info")
     return redirect_to(url_for("auth.login"))

@@ -1,0 +1,1 @@
+"""The admin console: users, organizations and integrations, staff, webhooks, the audit log."""

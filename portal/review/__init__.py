@@ -1,0 +1,1 @@
+"""Accounting-firm staff review the deposits of the organizations assigned to them."""

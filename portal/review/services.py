@@ -1,0 +1,284 @@
+"""The staff review list: filters, sorts and keyset pages over visible deposits, its CSV export,
+and the dashboard's counts. Read-only: nothing here commits."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, Select, case, func, or_, select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute
+
+from portal.extensions import db
+from portal.models import Deposit, DepositStatus, InvoiceKind, Organization
+
+
+@dataclass(frozen=True)
+class Sort:
+    label: Any
+    column: InstrumentedAttribute[Any]
+    descending: bool
+
+
+SORTS: dict[str, Sort] = {
+    "newest": Sort(_l("Newest first"), Deposit.created_at, True),
+    "oldest": Sort(_l("Oldest first"), Deposit.created_at, False),
+    "file_name": Sort(_l("File name"), Deposit.file_name, False),
+    "reference": Sort(_l("External reference"), Deposit.external_reference, False),
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    organization_id: int | None = None
+    status: DepositStatus | None = None
+    kind: InvoiceKind | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    text: str | None = None
+    sort: str = "newest"
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def filtered(visible: Select[tuple[Deposit]], filters: Filters) -> Select[tuple[Deposit]]:
+    """`visible` narrowed by `filters` (dates are whole UTC days, both ends included)."""
+    query = visible
+    if filters.organization_id is not None:
+        query = query.where(Deposit.organization_id == filters.organization_id)
+    if filters.status is not None:
+        query = query.where(Deposit.status == filters.status)
+    if filters.kind is not None:
+        query = query.where(Deposit.kind == filters.kind)
+    if filters.date_from is not None:
+        query = query.where(Deposit.created_at >= _day_start(filters.date_from))
+    if filters.date_to is not None:
+        query = query.where(Deposit.created_at < _day_start(filters.date_to + timedelta(days=1)))
+    if filters.text:
+        pattern = _like_pattern(filters.text)
+        query = query.where(
+            or_(
+                Deposit.external_reference.ilike(pattern, escape="\\"),
+                Deposit.file_name.ilike(pattern, escape="\\"),
+                # The counterparty is the API's `organization` part, kept as JSON.
+                Deposit.counterparty["name"].as_string().ilike(pattern, escape="\\"),
+            )
+        )
+    return query
+
+
+@dataclass(frozen=True)
+class Page:
+    deposits: list[Deposit]
+    next_cursor: str | None
+
+
+def encode_cursor(deposit: Deposit, sort: Sort) -> str:
+    value = getattr(deposit, sort.column.key)
+    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, deposit.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str | None, sort: Sort) -> tuple[Any, int] | None:
+    if not text:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        value, ident = json.loads(raw)
+        if not isinstance(value, str) or not isinstance(ident, int):
+            return None
+        if sort.column.key == "created_at":
+            moment = datetime.fromisoformat(value)
+            return (moment, ident) if moment.tzinfo is not None else None
+        return value, ident
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def review_page(
+    visible: Select[tuple[Deposit]], filters: Filters, *, after: str | None, size: int
+) -> Page:
+    """One page of the filtered list in the chosen order, continuing after `after`.
+
+    Keyset pagination with the row-value comparison (pitfall 13): no OFFSET scan however deep.
+    """
+    sort = SORTS[filters.sort]
+    query = filtered(visible, filters)
+    key = tuple_(sort.column, Deposit.id)
+    cursor = decode_cursor(after, sort)
+    if cursor is not None:
+        bound = tuple_(*cursor)
+        query = query.where(key < bound if sort.descending else key > bound)
+    order = (
+        (sort.column.desc(), Deposit.id.desc())
+        if sort.descending
+        else (sort.column.asc(), Deposit.id.asc())
+    )
+    rows = db.session.scalars(query.order_by(*order).limit(size + 1)).all()
+    deposits = list(rows[:size])
+    more = len(rows) > size and deposits
+    return Page(deposits, encode_cursor(deposits[-1], sort) if more else None)
+
+
+CSV_HEADER = (
+    "id",
+    "organization",
+    "deposited_at",
+    "invoice_type",
+    "status",
+    "file_name",
+    "external_reference",
+    "document_id",
+    "counterparty",
+    "counterparty_siren",
+    "user_email",
+    "rejection_reason",
+)
+
+
+def neutralise(cell: object) -> str:
+    """A cell a spreadsheet would run as a formula is prefixed with a quote (CSV injection)."""
+    text = "" if cell is None else str(cell)
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text
+
+
+def csv_lines(visible: Select[tuple[Deposit]], filters: Filters) -> Iterator[str]:
+    """The filtered list as CSV text, produced row by row so any size streams in little memory."""
+    sort = SORTS[filters.sort]
+    order = (
+        (sort.column.desc(), Deposit.id.desc())
+        if sort.descending
+        else (sort.column.asc(), Deposit.id.asc())
+    )
+    query = (
+        filtered(visible, filters)
+        .add_columns(Organization.name)
+        .join(Organization, Organization.id == Deposit.organization_id)
+        .order_by(*order)
+        .execution_options(yield_per=500)
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(cells: tuple[object, ...] | list[object]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([neutralise(cell) for cell in cells])
+        return buffer.getvalue()
+
+    yield line(CSV_HEADER)
+    for deposit, organization_name in db.session.execute(query):
+        counterparty = deposit.counterparty or {}
+        yield line(
+            [
+                deposit.id,
+                organization_name,
+                deposit.created_at.isoformat(),
+                deposit.kind.value,
+                deposit.status.value,
+                deposit.file_name,
+                deposit.external_reference,
+                deposit.document_id,
+                counterparty.get("name"),
+                counterparty.get("siren"),
+                deposit.user_email,
+                deposit.rejection_reason,
+            ]
+        )
+
+
+@dataclass(frozen=True)
+class OrganizationCounts:
+    organization: Organization
+    counts: dict[DepositStatus, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def counts_by_organization(
+    organizations: Select[tuple[Organization]], visible: Select[tuple[Deposit]]
+) -> list[OrganizationCounts]:
+    """For each visible organization, how many of its deposits are in each status."""
+    scoped = visible.subquery()
+    totals = db.session.execute(
+        select(scoped.c.organization_id, scoped.c.status, func.count()).group_by(
+            scoped.c.organization_id, scoped.c.status
+        )
+    ).all()
+    by_organization: dict[int, dict[DepositStatus, int]] = {}
+    for organization_id, status, count in totals:
+        by_organization.setdefault(organization_id, {})[DepositStatus(status)] = count
+    return [
+        OrganizationCounts(organization, by_organization.get(organization.id, {}))
+        for organization in db.session.scalars(organizations.order_by(Organization.name))
+    ]
+
+
+@dataclass(frozen=True)
+class Week:
+    start: date
+    counts: dict[DepositStatus, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def weekly_counts(visible: Select[tuple[Deposit]], *, weeks: int, today: date) -> list[Week]:
+    """Deposits per ISO week (Monday, UTC) and status, for the last `weeks` weeks, oldest first."""
+    this_monday = today - timedelta(days=today.weekday())
+    starts = [this_monday - timedelta(weeks=weeks - 1 - n) for n in range(weeks)]
+    scoped = visible.where(Deposit.created_at >= _day_start(starts[0])).subquery()
+    # A portable bucket (no date_trunc on SQLite): the newest week whose start is not later.
+    week_column: ColumnElement[int] = case(
+        *[
+            (scoped.c.created_at >= _day_start(start), index)
+            for index, start in reversed(list(enumerate(starts)))
+        ],
+        else_=-1,
+    ).label("week")
+    rows = db.session.execute(
+        select(week_column, scoped.c.status, func.count()).group_by(week_column, scoped.c.status)
+    ).all()
+    counts: list[dict[DepositStatus, int]] = [{} for _ in starts]
+    for index, status, count in rows:
+        if 0 <= index < weeks:
+            counts[index][DepositStatus(status)] = count
+    return [Week(start, counts[n]) for n, start in enumerate(starts)]
+
+
+def entry_totals(deposit: Deposit) -> tuple[Decimal, Decimal]:
+    """The debit and credit totals of a deposit's entry lines, as sent."""
+    debit = credit = Decimal(0)
+    for line in (deposit.entries or {}).get("data", {}).get("lines", []):
+        debit += _amount(line.get("debit"))
+        credit += _amount(line.get("credit"))
+    return debit, credit
+
+
+def _amount(side: object) -> Decimal:
+    value = side.get("amount") if isinstance(side, dict) else None
+    try:
+        return Decimal(str(value)) if value is not None else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)

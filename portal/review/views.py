@@ -1,0 +1,115 @@
+"""The staff review: the deposits of assigned organizations, each invoice beside its data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, current_app, request, send_file, stream_with_context
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from portal import policy
+from portal.deposits.storage import FileStore
+from portal.extensions import db
+from portal.models import Deposit, DepositStatus, Organization
+from portal.review import services
+from portal.review.chart import weekly_chart
+from portal.review.forms import FilterForm
+from portal.web import render
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+INLINE_MEDIA_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/bmp"}
+# The invoice is shown in its own sandboxed document: no script, no request of its own, and
+# no plugin but the browser's PDF viewer for our own origin.
+INVOICE_CSP = "sandbox; default-src 'none'; img-src 'self' data:; object-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+
+
+@bp.before_request
+@login_required
+def reviewers_only() -> None:
+    policy.require_reviewer(current_user)
+
+
+def _filter_form() -> FilterForm:
+    organizations = db.session.scalars(
+        policy.organizations_visible_to(current_user).order_by(Organization.name)
+    ).all()
+    return FilterForm(list(organizations), formdata=request.args)
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    form = _filter_form()
+    filters = form.filters()
+    page = services.review_page(
+        policy.deposits_visible_to(current_user),
+        filters,
+        after=request.args.get("after"),
+        size=int(current_app.config.get("REVIEW_PAGE_SIZE", 50)),
+    )
+    query = {k: v for k, v in request.args.items() if k not in ("after", "submit") and v}
+    return render("review/index.html", block="results", form=form, page=page, query=query)
+
+
+@bp.get("/export.csv")
+def export() -> Response:
+    filters = _filter_form().filters()
+    lines = services.csv_lines(policy.deposits_visible_to(current_user), filters)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    return Response(
+        stream_with_context(lines),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="deposits-{stamp}.csv"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@bp.get("/dashboard")
+def dashboard() -> ResponseReturnValue:
+    visible = policy.deposits_visible_to(current_user)
+    weeks = services.weekly_counts(visible, weeks=12, today=datetime.now(UTC).date())
+    return render(
+        "review/dashboard.html",
+        rows=services.counts_by_organization(
+            policy.organizations_visible_to(current_user), visible
+        ),
+        statuses=list(DepositStatus),
+        weeks=weeks,
+        chart=weekly_chart(weeks),
+    )
+
+
+@bp.get("/deposits/<int:deposit_id>")
+def detail(deposit_id: int) -> ResponseReturnValue:
+    deposit = policy.deposit_for(current_user, deposit_id)
+    return render(
+        "review/detail.html",
+        deposit=deposit,
+        inline=_shows_inline(deposit),
+        totals=services.entry_totals(deposit),
+    )
+
+
+def _shows_inline(deposit: Deposit) -> bool:
+    return not deposit.active_content and deposit.media_type in INLINE_MEDIA_TYPES
+
+
+@bp.get("/deposits/<int:deposit_id>/invoice")
+def invoice(deposit_id: int) -> ResponseReturnValue:
+    """The invoice itself, for the frame or image of the detail page (never active PDFs)."""
+    deposit = policy.deposit_for(current_user, deposit_id)
+    inline = _shows_inline(deposit)
+    response = send_file(
+        FileStore(current_app.config["STORAGE_DIR"]).path_for(deposit.storage_key),
+        mimetype=deposit.media_type if inline else "application/octet-stream",
+        as_attachment=not inline,
+        download_name=deposit.file_name,
+        max_age=0,
+    )
+    response.headers["Content-Security-Policy"] = INVOICE_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

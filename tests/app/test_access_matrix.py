@@ -1,0 +1,221 @@
+"""Every route, for every role and own or foreign organization, generated from the URL map.
+
+A route missing from EXPECTED fails the test: a new page cannot ship without deciding who may
+see it. Ids in URLs always name organization A's objects: "own" for its member and its assigned
+staff, "foreign" for organization B's member and B's staff. No body may name the other side.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal.extensions import db
+from portal.models import Counterparty, ProcessingOutcome, Role, WebhookEvent, utcnow
+from tests import factories
+
+ROLES = ("anonymous", "member_own", "member_foreign", "staff_assigned", "staff_unassigned", "admin")
+
+# One column per role, in the order of ROLES.
+#   ok: 200 · go: a redirect elsewhere than the login page · act: the action was allowed
+#   (done, or its form re-shown with errors) · L: sent to log in · 403 / 404 / 401: refused
+SCOPED_READ = "L ok 404 ok 404 ok"
+MEMBER_ONLY = "L {m} 404 403 404 403"
+REVIEW_LIST = "L 404 404 ok ok ok"
+REVIEW_OBJECT = "L 404 404 ok 404 ok"
+ADMIN_PAGE = "L 404 404 404 404 ok"
+ADMIN_ACTION = "L 404 404 404 404 act"
+
+EXPECTED: dict[tuple[str, str], str] = {
+    ("main.home", "GET"): "L go go go go go",
+    ("main.healthz", "GET"): "ok ok ok ok ok ok",
+    ("auth.login", "GET"): "ok go go go go go",
+    ("auth.login_submit", "POST"): "act act act act act act",
+    ("auth.register", "GET"): "ok go go go go go",
+    ("auth.register_submit", "POST"): "act act act act act act",
+    # Signing out ends on the login page whoever asks.
+    ("auth.logout", "POST"): "L L L L L L",
+    ("webhooks.one_connect", "POST"): "401 401 401 401 401 401",
+    ("organizations.index", "GET"): "L ok ok ok ok ok",
+    ("organizations.new", "GET"): "L ok ok 403 403 403",
+    ("organizations.create", "POST"): "L act act 403 403 403",
+    ("organizations.switch", "POST"): "L act 404 404 404 404",
+    ("organizations.members", "GET"): SCOPED_READ,
+    ("organizations.add_member", "POST"): MEMBER_ONLY.format(m="act"),
+    ("organizations.confirm_disconnect", "GET"): MEMBER_ONLY.format(m="ok"),
+    ("organizations.disconnect", "POST"): MEMBER_ONLY.format(m="act"),
+    ("deposits.index", "GET"): SCOPED_READ,
+    ("deposits.new", "GET"): MEMBER_ONLY.format(m="ok"),
+    ("deposits.create", "POST"): MEMBER_ONLY.format(m="act"),
+    ("deposits.add_line", "POST"): MEMBER_ONLY.format(m="act"),
+    ("deposits.remove_line", "POST"): "L act act act act act",
+    # The entries editor's helpers: fragments for the deposit form, members only.
+    ("deposits.check_field", "GET"): MEMBER_ONLY.format(m="act"),
+    ("deposits.counterparty_suggestions", "GET"): MEMBER_ONLY.format(m="act"),
+    ("deposits.counterparty_fill", "GET"): MEMBER_ONLY.format(m="act"),
+    ("deposits.duplicate_line", "POST"): MEMBER_ONLY.format(m="act"),
+    ("deposits.line_totals", "POST"): MEMBER_ONLY.format(m="act"),
+    ("deposits.vat_defaults", "POST"): MEMBER_ONLY.format(m="act"),
+    ("deposits.book_invoice_lines", "POST"): MEMBER_ONLY.format(m="act"),
+    ("deposits.paste_lines", "POST"): MEMBER_ONLY.format(m="act"),
+    ("deposits.preview", "POST"): MEMBER_ONLY.format(m="act"),
+    ("deposits.detail", "GET"): SCOPED_READ,
+    ("deposits.row", "GET"): SCOPED_READ,
+    ("deposits.download", "GET"): SCOPED_READ,
+    ("deposits.retry", "POST"): MEMBER_ONLY.format(m="act"),
+    ("review.index", "GET"): REVIEW_LIST,
+    ("review.export", "GET"): REVIEW_LIST,
+    ("review.dashboard", "GET"): REVIEW_LIST,
+    ("review.detail", "GET"): REVIEW_OBJECT,
+    ("review.invoice", "GET"): REVIEW_OBJECT,
+    ("admin.index", "GET"): ADMIN_PAGE,
+    ("admin.users", "GET"): ADMIN_PAGE,
+    ("admin.create_user", "POST"): ADMIN_ACTION,
+    ("admin.user", "GET"): ADMIN_PAGE,
+    ("admin.change_role", "POST"): ADMIN_ACTION,
+    ("admin.confirm_deactivate", "GET"): ADMIN_PAGE,
+    ("admin.deactivate", "POST"): ADMIN_ACTION,
+    ("admin.reactivate", "POST"): ADMIN_ACTION,
+    ("admin.reset_password", "POST"): ADMIN_ACTION,
+    ("admin.organizations_index", "GET"): ADMIN_PAGE,
+    ("admin.organization", "GET"): ADMIN_PAGE,
+    ("admin.refresh", "POST"): ADMIN_ACTION,
+    ("admin.confirm_revoke", "GET"): ADMIN_PAGE,
+    ("admin.revoke", "POST"): ADMIN_ACTION,
+    ("admin.replace_secret", "POST"): ADMIN_ACTION,
+    ("admin.staff", "GET"): ADMIN_PAGE,
+    ("admin.assign", "POST"): ADMIN_ACTION,
+    ("admin.unassign", "POST"): ADMIN_ACTION,
+    ("admin.webhooks", "GET"): ADMIN_PAGE,
+    ("admin.webhook", "GET"): ADMIN_PAGE,
+    ("admin.reprocess", "POST"): ADMIN_ACTION,
+    ("admin.audit_log", "GET"): ADMIN_PAGE,
+}
+
+
+def routes(app: Flask) -> list[tuple[str, str, Any]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted((rule.methods or set()) & {"GET", "POST", "PUT", "PATCH", "DELETE"}):
+            found.append((rule.endpoint, method, rule))
+    return found
+
+
+def test_every_route_has_an_expectation(app: Flask) -> None:
+    listed = {(endpoint, method) for endpoint, method, _ in routes(app)}
+    assert listed - EXPECTED.keys() == set(), "routes without an access decision"
+    assert EXPECTED.keys() - listed == set(), "decisions for routes that no longer exist"
+
+
+@pytest.fixture
+def world(app: Flask) -> dict[str, Any]:
+    member_own = factories.user("owner-a@example.test")
+    member_foreign = factories.user("owner-b@example.test")
+    staff_assigned = factories.user("staff-a@example.test", role=Role.STAFF)
+    staff_unassigned = factories.user("staff-b@example.test", role=Role.STAFF)
+    admin = factories.user("admin@example.test", role=Role.ADMIN)
+    target = factories.user("target@example.test")
+    org_a = factories.organization(member_own, name="Alpha Boulangerie")
+    org_b = factories.organization(member_foreign, name="Beta Plomberie")
+    factories.assign(staff_assigned, org_a)
+    factories.assign(staff_unassigned, org_b)
+    deposit_a = factories.deposit(
+        org_a,
+        file_name="alpha-secret-invoice.pdf",
+        external_reference="ALPHA-REF-1",
+        counterparty={"name": "Alpha Supplier"},
+    )
+    deposit_b = factories.deposit(
+        org_b,
+        file_name="beta-secret-invoice.pdf",
+        external_reference="BETA-REF-1",
+        counterparty={"name": "Beta Supplier"},
+    )
+    event = WebhookEvent(
+        event_id="evt-matrix",
+        type="com.example.unknown",
+        event_time=utcnow(),
+        body='{"data": {}}',
+        verification="test key",
+        outcome=ProcessingOutcome.PENDING,
+    )
+    db.session.add(event)
+    counterparty = Counterparty(organization_id=org_a.id, name="Alpha Supplier")
+    db.session.add(counterparty)
+    db.session.commit()
+    a_words = ("Alpha Boulangerie", "alpha-secret-invoice", "ALPHA-REF-1", "Alpha Supplier")
+    b_words = ("Beta Plomberie", "beta-secret-invoice", "BETA-REF-1", "Beta Supplier")
+    return {
+        "users": {
+            "anonymous": None,
+            "member_own": member_own,
+            "member_foreign": member_foreign,
+            "staff_assigned": staff_assigned,
+            "staff_unassigned": staff_unassigned,
+            "admin": admin,
+        },
+        "args": {
+            "organization_id": org_a.id,
+            "deposit_id": deposit_a.id,
+            "user_id": target.id,
+            "event_id": event.id,
+            "counterparty_id": counterparty.id,
+        },
+        "overrides": {"admin.unassign": {"user_id": staff_assigned.id}},
+        "post_data": {"organizations.switch": {"organization_id": org_a.id}},
+        "query": {"deposits.check_field": {"field": "counterparty-name"}},
+        "hidden": {
+            "anonymous": a_words + b_words,
+            "member_own": b_words,
+            "member_foreign": a_words,
+            "staff_assigned": b_words,
+            "staff_unassigned": a_words,
+            "admin": (),
+        },
+        "deposit_b": deposit_b,
+    }
+
+
+def _check(outcome: str, response: Any, label: str) -> None:
+    status = response.status_code
+    location = response.headers.get("Location", "")
+    if outcome == "ok":
+        assert status == 200, label
+    elif outcome == "go":
+        assert status in (302, 303) and "/login" not in location, label
+    elif outcome == "act":
+        assert status in (200, 302, 303, 400, 422), label
+        assert "/login" not in location, label
+    elif outcome == "L":
+        assert status in (302, 303) and "/login" in location, label
+    else:
+        assert status == int(outcome), label
+
+
+def test_access_matrix(app: Flask, client: FlaskClient, login_as, world: dict[str, Any]) -> None:
+    table = routes(app)
+    for position, role in enumerate(ROLES):  # admin last: its actions change the data
+        user = world["users"][role]
+        if user is not None:
+            login_as(user)
+        else:
+            client.post("/logout")
+        for endpoint, method, rule in table:
+            values = {**world["args"], **world["overrides"].get(endpoint, {})}
+            url = rule.build({name: values[name] for name in rule.arguments})[1]
+            data = world["post_data"].get(endpoint, {})
+            query = world["query"].get(endpoint)
+            with client.open(url, method=method, data=data, query_string=query) as response:
+                body = response.get_data(as_text=True)
+            expected = EXPECTED[(endpoint, method)].split()[position]
+            label = f"{role} {method} {url} ({endpoint}) -> {response.status_code}"
+            _check(expected, response, label)
+            for word in world["hidden"][role]:
+                assert word not in body, f"{label} shows {word!r}"
+            if endpoint == "auth.logout" and user is not None:
+                login_as(user)

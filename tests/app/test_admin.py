@@ -1,0 +1,245 @@
+"""The admin console: each action changes what it says, and leaves its line in the audit log."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from portal import audit
+from portal.auth.services import MAX_FAILURES
+from portal.extensions import db
+from portal.models import (
+    AuditEvent,
+    OrganizationStatus,
+    ProcessingOutcome,
+    Role,
+    StaffAssignment,
+    User,
+    WebhookEvent,
+    utcnow,
+)
+from portal.passwords import verify_password
+from tests import factories
+
+
+def entries(action: str) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def admin_client(login_as) -> tuple[User, FlaskClient]:
+    admin = factories.user("root@example.test", role=Role.ADMIN)
+    return admin, login_as(admin)
+
+
+def test_admin_creates_a_user_with_a_generated_password_shown_once(login_as) -> None:
+    admin, client = admin_client(login_as)
+    page = client.post(
+        "/admin/users", data={"email": "new.staff@example.test", "role": "staff"}
+    ).get_data(as_text=True)
+    password = re.search(r'<code id="new-password">([^<]+)</code>', page).group(1)
+    created = db.session.scalars(select(User).where(User.email == "new.staff@example.test")).one()
+    assert created.role is Role.STAFF
+    assert verify_password(created.password_hash, password)
+    [entry] = entries(audit.USER_CREATED)
+    assert entry.actor_id == admin.id and entry.target_id == str(created.id)
+    assert entry.detail == {"email": "new.staff@example.test", "role": "staff"}
+    assert entry.ip_address == "127.0.0.1"
+
+
+def test_a_taken_email_is_refused_in_the_form(login_as) -> None:
+    _, client = admin_client(login_as)
+    response = client.post("/admin/users", data={"email": "ROOT@example.test", "role": "member"})
+    assert response.status_code == 422
+    assert "An account already exists for ROOT@example.test." in response.get_data(as_text=True)
+
+
+def test_admin_changes_a_role_but_not_their_own(login_as) -> None:
+    admin, client = admin_client(login_as)
+    member = factories.user()
+    client.post(f"/admin/users/{member.id}/role", data={"role": "staff"})
+    db.session.refresh(member)
+    assert member.role is Role.STAFF
+    [entry] = entries(audit.USER_ROLE_CHANGED)
+    assert entry.detail["from"] == "member" and entry.detail["to"] == "staff"
+    response = client.post(f"/admin/users/{admin.id}/role", data={"role": "member"})
+    assert "You cannot take the admin role from yourself." in response.get_data(as_text=True)
+    db.session.refresh(admin)
+    assert admin.role is Role.ADMIN
+
+
+def test_deactivation_needs_the_confirmation_and_ends_sign_in(app: Flask, login_as) -> None:
+    _, client = admin_client(login_as)
+    member = factories.user("leaving@example.test")
+    page = client.get(f"/admin/users/{member.id}/deactivate").get_data(as_text=True)
+    assert "Deactivate leaving@example.test?" in page and 'type="checkbox"' in page
+    refused = client.post(f"/admin/users/{member.id}/deactivate", data={})
+    assert refused.status_code == 422 and "Tick the box to confirm." in refused.get_data(
+        as_text=True
+    )
+    db.session.refresh(member)
+    assert member.active
+    client.post(f"/admin/users/{member.id}/deactivate", data={"confirm": "y"})
+    db.session.refresh(member)
+    assert not member.active
+    assert [e.target_id for e in entries(audit.USER_DEACTIVATED)] == [str(member.id)]
+    other = app.test_client()
+    response = other.post(
+        "/login", data={"email": "leaving@example.test", "password": factories.PASSWORD}
+    )
+    assert response.status_code == 422
+    client.post(f"/admin/users/{member.id}/reactivate")
+    db.session.refresh(member)
+    assert member.active and len(entries(audit.USER_REACTIVATED)) == 1
+
+
+def test_password_reset_replaces_the_password(login_as) -> None:
+    _, client = admin_client(login_as)
+    member = factories.user()
+    page = client.post(f"/admin/users/{member.id}/password").get_data(as_text=True)
+    password = re.search(r'<code id="new-password">([^<]+)</code>', page).group(1)
+    db.session.refresh(member)
+    assert verify_password(member.password_hash, password)
+    assert not verify_password(member.password_hash, factories.PASSWORD)
+    assert password not in str(entries(audit.USER_PASSWORD_RESET)[0].detail)
+
+
+def test_staff_assignment_and_removal(login_as) -> None:
+    admin, client = admin_client(login_as)
+    staff = factories.user("reviewer@example.test", role=Role.STAFF)
+    organization = factories.organization(name="Garage Dupont")
+    client.post("/admin/staff", data={"staff_id": staff.id, "organization_id": organization.id})
+    assignment = db.session.get(StaffAssignment, (staff.id, organization.id))
+    assert assignment is not None and assignment.assigned_by_id == admin.id
+    page = client.get("/admin/staff").get_data(as_text=True)
+    assert 'aria-label="Remove reviewer@example.test from Garage Dupont"' in page
+    again = client.post(
+        "/admin/staff", data={"staff_id": staff.id, "organization_id": organization.id}
+    )
+    assert "already reviews Garage Dupont" in again.get_data(as_text=True)
+    [entry] = entries(audit.STAFF_ASSIGNED)
+    assert entry.organization_id == organization.id and entry.target_id == str(staff.id)
+    client.post(f"/admin/staff/{staff.id}/{organization.id}/remove")
+    db.session.expire_all()
+    assert db.session.get(StaffAssignment, (staff.id, organization.id)) is None
+    assert len(entries(audit.STAFF_UNASSIGNED)) == 1
+
+
+def test_refresh_reads_the_upstream_status(app: Flask, login_as, sandbox) -> None:
+    _, client = admin_client(login_as)
+    integration_id, secret = sandbox.state.create_integration("Fleuriste")
+    organization = factories.organization(integration_id=integration_id, secret=secret)
+    client.post(f"/admin/organizations/{organization.id}/refresh")
+    db.session.refresh(organization)
+    assert organization.status is OrganizationStatus.ACTIVE
+    sandbox.state.revoke_integration(integration_id, "contract ended")
+    page = client.post(
+        f"/admin/organizations/{organization.id}/refresh", follow_redirects=True
+    ).get_data(as_text=True)
+    assert "OneConnect reports the integration revoked." in page
+    db.session.refresh(organization)
+    assert organization.status is OrganizationStatus.REVOKED
+    assert [e.detail["active"] for e in entries(audit.ORGANIZATION_STATUS_REFRESHED)] == [
+        True,
+        False,
+    ]
+
+
+def test_revoke_asks_for_confirmation_then_revokes_upstream(login_as, sandbox) -> None:
+    _, client = admin_client(login_as)
+    integration_id, secret = sandbox.state.create_integration("Fleuriste")
+    organization = factories.organization(integration_id=integration_id, secret=secret)
+    assert client.post(f"/admin/organizations/{organization.id}/revoke").status_code == 422
+    db.session.refresh(organization)
+    assert organization.is_active
+    client.post(f"/admin/organizations/{organization.id}/revoke", data={"confirm": "y"})
+    db.session.refresh(organization)
+    assert organization.status is OrganizationStatus.REVOKED
+    [upstream] = [i for i in sandbox.state.integrations() if i.id == integration_id]
+    assert not upstream.active
+    [entry] = entries(audit.ORGANIZATION_REVOKED)
+    assert entry.organization_id == organization.id
+
+
+def test_replacing_a_secret_checks_it_upstream_first(app: Flask, login_as, sandbox) -> None:
+    _, client = admin_client(login_as)
+    integration_id, secret = sandbox.state.create_integration("Fleuriste")
+    organization = factories.organization(integration_id=integration_id, secret="old-secret")
+    wrong = client.post(
+        f"/admin/organizations/{organization.id}/secret", data={"integration_secret": "nope"}
+    )
+    assert wrong.status_code == 422 and "does not recognise" in wrong.get_data(as_text=True)
+    client.post(
+        f"/admin/organizations/{organization.id}/secret", data={"integration_secret": secret}
+    )
+    db.session.refresh(organization)
+    box = app.extensions["secret_box"]
+    assert box.decrypt(organization.integration_secret_encrypted) == secret
+    assert len(entries(audit.ORGANIZATION_SECRET_REPLACED)) == 1
+
+
+def test_webhook_log_lists_events_and_reprocesses_one(login_as) -> None:
+    _, client = admin_client(login_as)
+    event = WebhookEvent(
+        event_id="evt-42",
+        type="com.example.unknown",
+        event_time=utcnow(),
+        body='{"data": {}}',
+        verification="kid sandbox-1",
+        outcome=ProcessingOutcome.ERROR,
+        outcome_detail="database hiccup",
+    )
+    db.session.add(event)
+    db.session.commit()
+    listing = client.get("/admin/webhooks").get_data(as_text=True)
+    assert "evt-42" in listing and "kid sandbox-1" in listing and "database hiccup" in listing
+    client.post(f"/admin/webhooks/{event.id}/reprocess")
+    db.session.refresh(event)
+    assert event.outcome is ProcessingOutcome.UNKNOWN_TYPE
+    [entry] = entries(audit.WEBHOOK_REPROCESSED)
+    assert entry.detail == {"event_id": "evt-42", "from": "error", "to": "unknown_type"}
+
+
+def test_audit_log_shows_sign_ins_failures_and_filters(app: Flask, login_as) -> None:
+    other = app.test_client()
+    other.post("/login", data={"email": "ghost@example.test", "password": "wrong password"})
+    _, client = admin_client(login_as)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "sign_in_failed" in page and "ghost@example.test" in page
+    assert "root@example.test" in page and "<code>sign_in</code>" in page
+    only = client.get("/admin/audit?action=sign_in_failed").get_data(as_text=True)
+    assert "ghost@example.test" in only and "<code>sign_in</code>" not in only
+
+
+def test_sign_in_is_throttled_per_account_after_repeated_failures(app: Flask) -> None:
+    member = factories.user("target@example.test")
+    client = app.test_client()
+    for _ in range(MAX_FAILURES):
+        client.post("/login", data={"email": "Target@example.test", "password": "guess"})
+    response = client.post(
+        "/login", data={"email": "target@example.test", "password": factories.PASSWORD}
+    )
+    assert response.status_code == 429
+    assert "Too many failed attempts for this account" in response.get_data(as_text=True)
+    assert len(entries(audit.SIGN_IN_FAILED)) == MAX_FAILURES
+    assert len(entries(audit.SIGN_IN_THROTTLED)) == 1
+    # Other accounts are not affected.
+    factories.user("someone@example.test")
+    ok = client.post(
+        "/login", data={"email": "someone@example.test", "password": factories.PASSWORD}
+    )
+    assert ok.status_code == 303
+    assert member.active
+
+
+def test_registration_and_sign_out_are_audited(app: Flask) -> None:
+    client = app.test_client()
+    client.post(
+        "/register", data={"email": "new@example.test", "password": "a long enough password"}
+    )
+    client.post("/logout")
+    [registered] = entries(audit.USER_REGISTERED)
+    assert registered.actor_email == "new@example.test"
+    assert [e.actor_email for e in entries(audit.SIGN_OUT)] == ["new@example.test"]

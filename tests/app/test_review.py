@@ -1,0 +1,249 @@
+"""The staff review: filters, sorting, keyset pages, the invoice beside its data, CSV, dashboard."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal.models import DepositEvent, DepositEventKind, DepositStatus, InvoiceKind, Role, utcnow
+from portal.review.services import neutralise
+from tests import factories
+
+
+def rows(page: str) -> list[str]:
+    return re.findall(r'<tr id="review-(\d+)"', page)
+
+
+def staff_with(*organizations):
+    staff = factories.user(role=Role.STAFF)
+    for organization in organizations:
+        factories.assign(staff, organization)
+    return staff
+
+
+def test_staff_see_deposits_of_assigned_organizations_only(client: FlaskClient, login_as) -> None:
+    mine = factories.organization(name="Assigned SARL")
+    other = factories.organization(name="Other SAS")
+    shown = factories.deposit(mine, file_name="shown.pdf")
+    hidden = factories.deposit(other, file_name="hidden.pdf")
+    login_as(staff_with(mine))
+    page = client.get("/review/").get_data(as_text=True)
+    assert rows(page) == [str(shown.id)]
+    assert "hidden.pdf" not in page and "Other SAS" not in page
+    assert client.get(f"/review/deposits/{hidden.id}").status_code == 404
+    assert rows(client.get(f"/review/?organization={other.id}").get_data(as_text=True)) == []
+
+
+def test_filters_combine_status_kind_organization_dates_and_text(
+    client: FlaskClient, login_as
+) -> None:
+    first = factories.organization(name="Première")
+    second = factories.organization(name="Seconde")
+    now = utcnow()
+    old = factories.deposit(first, created_at=now - timedelta(days=40), external_reference="OLD-1")
+    refused = factories.deposit(first, status=DepositStatus.REFUSED, external_reference="FA-77")
+    sales = factories.deposit(second, kind=InvoiceKind.SALES, file_name="vente-mars.pdf")
+    supplier = factories.deposit(
+        second, counterparty={"name": "EDF Entreprises", "siren": "552081317"}
+    )
+    login_as(staff_with(first, second))
+
+    def listed(query: str) -> list[str]:
+        return rows(client.get(f"/review/?{query}").get_data(as_text=True))
+
+    assert listed("status=refused") == [str(refused.id)]
+    assert listed("kind=sales") == [str(sales.id)]
+    assert set(listed(f"organization={first.id}")) == {str(old.id), str(refused.id)}
+    since = (now - timedelta(days=7)).date().isoformat()
+    assert str(old.id) not in listed(f"date_from={since}")
+    until = (now - timedelta(days=30)).date().isoformat()
+    assert listed(f"date_to={until}") == [str(old.id)]
+    assert listed("q=fa-7") == [str(refused.id)]  # reference, case-insensitive
+    assert listed("q=VENTE") == [str(sales.id)]  # file name
+    assert listed("q=edf") == [str(supplier.id)]  # counterparty name
+    assert listed("q=100%25") == []  # a LIKE wildcard is searched literally
+    assert "No deposit matches these filters." in client.get("/review/?q=nothing").get_data(
+        as_text=True
+    )
+
+
+def test_sorting_and_keyset_pages_walk_every_deposit_once(
+    app: Flask, client: FlaskClient, login_as
+) -> None:
+    app.config["REVIEW_PAGE_SIZE"] = 2
+    organization = factories.organization()
+    start = utcnow() - timedelta(hours=1)
+    made = [
+        factories.deposit(
+            organization, created_at=start + timedelta(minutes=n), file_name=f"{'edcba'[n]}.pdf"
+        )
+        for n in range(5)
+    ]
+    login_as(staff_with(organization))
+
+    def walk(query: str) -> list[str]:
+        seen: list[str] = []
+        url = f"/review/?{query}"
+        while url:
+            page = client.get(url).get_data(as_text=True)
+            seen += rows(page)
+            found = re.search(r'href="([^"]*after=[^"]*)"[^>]*>Next page', page)
+            url = found.group(1).replace("&amp;", "&") if found else ""
+        return seen
+
+    ids = [str(d.id) for d in made]
+    assert walk("sort=newest") == ids[::-1]
+    assert walk("sort=oldest") == ids
+    assert walk("sort=file_name") == ids[::-1]  # a.pdf was made last
+    assert walk("sort=newest&status=sent") == ids[::-1]
+
+
+def test_htmx_filtering_gets_only_the_results(client: FlaskClient, login_as) -> None:
+    organization = factories.organization()
+    factories.deposit(organization)
+    login_as(staff_with(organization))
+    response = client.get("/review/?status=sent", headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith('<section id="results"') and "<html" not in body
+
+
+def test_detail_shows_the_invoice_beside_lines_totals_and_story(
+    client: FlaskClient, login_as
+) -> None:
+    organization = factories.organization(name="Boulangerie Martin")
+    lines = [
+        {
+            "date": "2026-03-09",
+            "journal": "ACH",
+            "account": "60610000",
+            "reference": "FA-1",
+            "label": "Électricité",
+            "debit": {"amount": 1000.5},
+            "credit": {"amount": 0},
+        },
+        {
+            "date": "2026-03-09",
+            "journal": "ACH",
+            "account": "40100000",
+            "reference": "FA-1",
+            "debit": {"amount": 0},
+            "credit": {"amount": 1000.5},
+        },
+    ]
+    deposit = factories.deposit(
+        organization,
+        entries={"data": {"lines": lines}},
+        comment="mars",
+        status=DepositStatus.REFUSED,
+        rejection_reason="wrong VAT number",
+    )
+    deposit.events.append(DepositEvent(kind=DepositEventKind.REFUSED, message="wrong VAT number"))
+    factories.db.session.commit()
+    login_as(staff_with(organization))
+    page = client.get(f"/review/deposits/{deposit.id}").get_data(as_text=True)
+    assert (
+        f'<iframe class="invoice-frame" sandbox src="/review/deposits/{deposit.id}/invoice"' in page
+    )
+    assert "Électricité" in page and "60610000" in page
+    assert re.search(r'id="total-debit">1,000.50<', page)
+    assert re.search(r'id="total-credit">1,000.50<', page)
+    assert "Refused by the accounting firm" in page and "wrong VAT number" in page
+    assert "Retry" not in page  # staff are read-only
+
+
+def test_the_invoice_is_served_inline_in_a_sandbox(client: FlaskClient, login_as) -> None:
+    organization = factories.organization()
+    deposit = factories.deposit(organization, content=b"%PDF-1.4 inline test")
+    login_as(staff_with(organization))
+    with client.get(f"/review/deposits/{deposit.id}/invoice") as response:
+        assert response.get_data() == b"%PDF-1.4 inline test"
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"].startswith("inline")
+    assert response.headers["Content-Security-Policy"].startswith("sandbox; default-src 'none'")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_images_are_shown_with_an_img(client: FlaskClient, login_as) -> None:
+    organization = factories.organization()
+    deposit = factories.deposit(
+        organization, content=b"\x89PNG fake", media_type="image/png", file_name="ticket.png"
+    )
+    login_as(staff_with(organization))
+    page = client.get(f"/review/deposits/{deposit.id}").get_data(as_text=True)
+    assert f'<img class="invoice-image" src="/review/deposits/{deposit.id}/invoice"' in page
+    assert "<iframe" not in page
+
+
+def test_a_pdf_with_active_content_is_never_inline(client: FlaskClient, login_as) -> None:
+    organization = factories.organization()
+    deposit = factories.deposit(organization, active_content=True)
+    login_as(staff_with(organization))
+    page = client.get(f"/review/deposits/{deposit.id}").get_data(as_text=True)
+    assert "<iframe" not in page
+    assert "contains scripts or launch actions" in page
+    assert f"/deposits/{deposit.id}/file" in page
+    with client.get(f"/review/deposits/{deposit.id}/invoice") as response:
+        response.get_data()
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.mimetype == "application/octet-stream"
+
+
+def test_csv_export_follows_the_filters_and_neutralises_formulas(
+    client: FlaskClient, login_as
+) -> None:
+    organization = factories.organization(name='=HYPERLINK("x")')
+    factories.deposit(
+        organization,
+        status=DepositStatus.ACCEPTED,
+        comment="x",
+        counterparty={"name": "@SUM(A1)"},
+        external_reference="ACC-1",
+    )
+    factories.deposit(organization, status=DepositStatus.REFUSED, external_reference="REF-9")
+    login_as(staff_with(organization))
+    response = client.get("/review/export.csv?status=accepted")
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    table = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [row["external_reference"] for row in table] == ["ACC-1"]
+    assert table[0]["organization"] == '\'=HYPERLINK("x")'
+    assert table[0]["counterparty"] == "'@SUM(A1)"
+
+
+def test_neutralise_prefixes_every_formula_trigger() -> None:
+    for dangerous in ("=1+1", "+1", "-1", "@x", "\tx", "\rx"):
+        assert neutralise(dangerous).startswith("'")
+    assert neutralise("FA-1") == "FA-1"
+    assert neutralise(None) == ""
+
+
+def test_dashboard_counts_by_status_and_draws_the_weekly_chart(
+    client: FlaskClient, login_as
+) -> None:
+    organization = factories.organization(name="Compteurs SARL")
+    for status in (DepositStatus.ACCEPTED, DepositStatus.ACCEPTED, DepositStatus.REFUSED):
+        factories.deposit(organization, status=status)
+    factories.deposit(organization, created_at=utcnow() - timedelta(weeks=3))
+    login_as(staff_with(organization))
+    page = client.get("/review/dashboard").get_data(as_text=True)
+    row = re.search(r"Compteurs SARL</a></th>(.*?)</tr>", page, re.S).group(1)
+    numbers = re.findall(r'<td class="amount">(?:<a [^>]*>)?(\d+)', row)
+    # Queued, Sent, Accepted, Refused, Failed, Duplicate, Total
+    assert numbers == ["0", "1", "2", "1", "0", "0", "4"]
+    assert "<svg" in page and '<title id="chart-title">' in page
+    assert page.count('class="bar bar-accepted"') == 1
+    assert "The same numbers as a table" in page
+
+
+def test_members_have_no_review(client: FlaskClient, login_as) -> None:
+    member = factories.user()
+    organization = factories.organization(member)
+    deposit = factories.deposit(organization)
+    login_as(member)
+    assert client.get("/review/").status_code == 404
+    assert client.get(f"/review/deposits/{deposit.id}").status_code == 404
