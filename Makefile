@@ -44,7 +44,8 @@ messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
 
 bench: $(VENV)/.installed
-	$(BIN)/python bench/history.py
+	$(BIN)/python -m bench.history
+	$(BIN)/python -m bench.review
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)

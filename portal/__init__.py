@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from portal import config as settings
@@ -43,6 +43,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     if app.config["ONECONNECT_EMBEDDED"]:
         _mount_sandbox(app)
+    if app.config["SENDER_IN_PROCESS"] and not app.testing:
+        from portal.deposits.worker import start_in_process
+
+        start_in_process(app)
     return app
 
 
@@ -66,6 +70,7 @@ def _init_extensions(app: Flask) -> None:
 
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale() or "en"),
+        format_date=format_date,
         format_datetime=format_datetime,
         format_decimal=format_decimal,
     )
@@ -89,13 +94,24 @@ def _init_oneconnect(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from portal.admin.views import bp as admin_bp
     from portal.auth.views import bp as auth_bp
+    from portal.deposits import editor  # noqa: F401  (the entries editor's routes on deposits)
     from portal.deposits.views import bp as deposits_bp
     from portal.main import bp as main_bp
     from portal.organizations.views import bp as organizations_bp
+    from portal.review.views import bp as review_bp
     from portal.webhooks.views import bp as webhooks_bp
 
-    for blueprint in (main_bp, auth_bp, organizations_bp, deposits_bp, webhooks_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        organizations_bp,
+        deposits_bp,
+        webhooks_bp,
+        review_bp,
+        admin_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -77,5 +77,12 @@ def rotate_secrets_command() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_user_command, demo_admin_command, rotate_secrets_command):
+    from portal.deposits.worker import worker_command
+
+    for command in (
+        create_user_command,
+        demo_admin_command,
+        rotate_secrets_command,
+        worker_command,
+    ):
         app.cli.add_command(command)

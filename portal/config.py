@@ -49,6 +49,8 @@ def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, obje
         "PORTAL_ONECONNECT_SCOPE": "ONECONNECT_SCOPE",
         "PORTAL_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     }
+    if env.get("PORTAL_SENDER", "").lower() == "external":
+        config["SENDER_IN_PROCESS"] = False  # `flask --app portal worker` processes send
     if env.get("PORTAL_SECURE_COOKIES"):
         secure = env["PORTAL_SECURE_COOKIES"].lower() in {"1", "true", "yes"}
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = secure
@@ -143,4 +145,8 @@ BASE_CONFIG: dict[str, object] = {
     "ONECONNECT_READ_TIMEOUT": 30.0,
     "SANDBOX_DECISION_DELAY": 3.0,
     "STATUS_POLL_SECONDS": 3,
+    # The first attempt is made while the user waits: a short read timeout, the sender retries.
+    "FIRST_ATTEMPT_READ_TIMEOUT": 10.0,
+    "SENDER_IN_PROCESS": True,
+    "SENDER_POLL_SECONDS": 2.0,
 }

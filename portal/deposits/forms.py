@@ -61,6 +61,7 @@ from portal.models import InvoiceKind
 from portal.oneconnect import spec
 from portal.validators import EmailAddress
 
+
 def _whole(pattern: re.Pattern[str]) -> str:
     # WTForms' Regexp only anchors at the start (re.match): the whole value must match.
     return rf"(?:{pattern.pattern})\Z"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, request, send_file, url_for
 from flask.typing import ResponseReturnValue
@@ -16,24 +17,47 @@ from portal.deposits import services
 from portal.deposits.forms import DepositForm
 from portal.deposits.history import Cursor, history_page
 from portal.deposits.storage import FileStore
-from portal.models import Deposit, DepositStatus, InvoiceKind
+from portal.extensions import db
+from portal.models import Deposit, DepositStatus, InvoiceKind, utcnow
 from portal.web import redirect_to, render
 
 bp = Blueprint("deposits", __name__)
 _LINE_KEY = re.compile(r"lines-(\d+)-")
 
 
+@bp.app_template_global()
+def poll_seconds(deposit: Deposit) -> int:
+    """How often a pending deposit's status is asked for: often while something is about to
+    happen, rarely while it waits for the accounting firm (which can take days)."""
+    quick = int(current_app.config["STATUS_POLL_SECONDS"])
+    now = utcnow()
+    if deposit.status is DepositStatus.QUEUED:
+        soon = deposit.next_attempt_at is None or deposit.next_attempt_at - now < timedelta(
+            minutes=1
+        )
+        return quick if soon else max(quick, 30)
+    recent = deposit.sent_at is not None and now - deposit.sent_at < timedelta(minutes=2)
+    return quick if recent else max(quick, 30)
+
+
 def _store() -> FileStore:
     return FileStore(current_app.config["STORAGE_DIR"])
 
 
-def _send(deposit: Deposit) -> Deposit:
-    return services.send_deposit(
-        deposit,
-        client=current_app.extensions["oneconnect"],
-        secret_box=current_app.extensions["secret_box"],
-        store=_store(),
-    )
+def _send_now(deposit_id: int) -> Deposit:
+    """One attempt while the user waits (short timeout); the sender retries if it fails.
+    A deposit someone else is already sending is left to them."""
+    claim = services.claim_deposit(deposit_id, owner="web")
+    if claim is not None:
+        services.deliver(
+            deposit_id,
+            claim,
+            client=current_app.extensions["oneconnect"],
+            secret_box=current_app.extensions["secret_box"],
+            store=_store(),
+            read_timeout=float(current_app.config["FIRST_ATTEMPT_READ_TIMEOUT"]),
+        )
+    return db.session.get(Deposit, deposit_id, populate_existing=True)
 
 
 @bp.get("/organizations/<int:organization_id>/deposits")
@@ -107,6 +131,7 @@ def create(organization_id: int) -> ResponseReturnValue:
             external_reference=form.external_reference.data,
             generated_reference=form.generated_reference.data,
             lines=form.entry_lines(),
+            counterparty=form.counterparty_payload(),
         )
         try:
             deposit = services.queue_deposit(
@@ -115,29 +140,15 @@ def create(organization_id: int) -> ResponseReturnValue:
         except services.DepositRefused as refusal:
             _show_refusal(form, refusal)
         else:
-            _send(deposit)
-            _flash_outcome(deposit)
+            _flash_outcome(_send_now(deposit.id))
             return redirect_to(url_for("deposits.detail", deposit_id=deposit.id))
     return render("deposits/new.html", form=form, organization=organization), 422
 
 
 def _edits_lines_without_script(form: DepositForm) -> bool:
-    """`Add line` and `Remove` are real buttons: without htmx they post the whole form."""
-    if not form.is_submitted():
-        return False
-    if form.add_line.data:
-        form.lines.append_entry()
-        return True
-    removed = form.removed_line_index()
-    if removed is not None:
-        kept = [entry.data for position, entry in enumerate(form.lines) if position != removed]
-        form.lines.entries = []
-        form.lines.last_index = -1
-        for data in kept:
-            data.pop("remove", None)
-            form.lines.append_entry(data)
-        return True
-    return False
+    """The editor's buttons (Add line, Duplicate, Remove, the VAT helper, the paste) are real
+    buttons: without htmx they post the whole form, and the form applies them."""
+    return form.edit_lines()
 
 
 def _show_refusal(form: DepositForm, refusal: services.DepositRefused) -> None:
@@ -148,7 +159,7 @@ def _show_refusal(form: DepositForm, refusal: services.DepositRefused) -> None:
 
 
 def _flash_outcome(deposit: Deposit) -> None:
-    if deposit.status is DepositStatus.SENT:
+    if deposit.status in (DepositStatus.SENT, DepositStatus.ACCEPTED):
         flash(
             _("Sent to OneConnect. Its status will change when the accounting firm decides."),
             "success",
@@ -156,11 +167,13 @@ def _flash_outcome(deposit: Deposit) -> None:
     elif deposit.status is DepositStatus.QUEUED:
         flash(
             _(
-                "The invoice is saved but could not be sent yet: %(error)s",
-                error=deposit.last_error,
+                "The invoice is saved and will be sent as soon as OneConnect answers: %(error)s",
+                error=deposit.last_error or _("sending is under way"),
             ),
             "warning",
         )
+    elif deposit.status is DepositStatus.REFUSED:
+        flash(_("The accounting firm refused this invoice; see the reason below."), "error")
     else:
         flash(deposit.last_error or deposit.status.label, "error")
 
@@ -247,10 +260,10 @@ def retry(deposit_id: int) -> ResponseReturnValue:
     deposit = policy.deposit_to_act_on(current_user, deposit_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if not services.can_retry(deposit):
-        flash(_("This deposit cannot be sent again."), "error")
+    if services.can_retry(deposit) and services.request_retry(deposit, actor=current_user):
+        _flash_outcome(_send_now(deposit.id))
     else:
-        services.request_retry(deposit, actor=current_user)
-        _send(deposit)
-        _flash_outcome(deposit)
+        flash(
+            _("This deposit cannot be sent again right now; its status below is current."), "error"
+        )
     return redirect_to(url_for("deposits.detail", deposit_id=deposit.id))

@@ -16,9 +16,7 @@ class Counterparty(db.Model):
     __table_args__ = (Index("ix_counterparties_lookup", "organization_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organization_id: Mapped[int] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE")
-    )
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     siren: Mapped[str | None] = mapped_column(String(9), index=True)
     legal_form: Mapped[str | None] = mapped_column(String(100))

@@ -95,6 +95,11 @@ class Deposit(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # An attempt is under way or died without an answer (set before each call).
+    answer_pending: Mapped[bool] = mapped_column(default=False)
+    # An earlier attempt may have reached OneConnect without its answer reaching us: a 409 for
+    # our reference is then our own document, not someone else's.
+    maybe_delivered: Mapped[bool] = mapped_column(default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -6,8 +6,18 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, SubmitField, ValidationError
-from wtforms.validators import InputRequired, Length
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from portal.validators import EmailAddress
 
 
 class ConnectForm(FlaskForm):
@@ -38,3 +48,27 @@ class ConnectForm(FlaskForm):
             raise ValidationError(
                 _l("An Integration ID looks like 8-4-4-4-12 hexadecimal characters; copy it again.")
             ) from error
+
+
+class SwitchForm(FlaskForm):
+    """The organization a member works for right now, among theirs."""
+
+    organization_id = SelectField(_l("Current organization"), coerce=int, choices=[])
+    submit = SubmitField(_l("Switch"))
+
+
+class AddMemberForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[InputRequired(), Length(max=254), EmailAddress()],
+        description=_l("Your colleague's account e-mail; they create their account first."),
+    )
+    submit = SubmitField(_l("Add member"))
+
+
+class DisconnectForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I understand that deposits will stop until a new integration is connected"),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
+    )
+    submit = SubmitField(_l("Disconnect"))

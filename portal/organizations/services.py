@@ -6,9 +6,15 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from portal import audit
+from portal.auth.services import find_user
 from portal.encryption import SecretBox
 from portal.extensions import db
 from portal.models import (
+    Deposit,
+    DepositEvent,
+    DepositEventKind,
+    DepositStatus,
     Membership,
     MembershipRole,
     Organization,
@@ -61,6 +67,14 @@ def connect_organization(
     organization.memberships.append(Membership(user=actor, role=MembershipRole.OWNER))
     db.session.add(organization)
     try:
+        db.session.flush()  # the audit entry needs the organization's id
+        audit.record(
+            audit.ORGANIZATION_CONNECTED,
+            actor=actor,
+            organization=organization,
+            target=organization,
+            detail={"name": organization.name, "integration_id": integration_id},
+        )
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
@@ -103,10 +117,167 @@ def _revoked_message(reason: str | None) -> str:
     )
 
 
-def mark_revoked(organization: Organization, reason: str | None) -> None:
-    """Record a revocation (not committed: the caller's unit of work owns it)."""
-    if organization.status is OrganizationStatus.REVOKED:
-        return
-    organization.status = OrganizationStatus.REVOKED
-    organization.revocation_reason = reason
-    organization.revoked_at = utcnow()
+def mark_revoked(
+    organization: Organization,
+    reason: str | None,
+    *,
+    source: str,
+    actor: User | None = None,
+    detail: dict[str, object] | None = None,
+) -> None:
+    """Record a revocation (audited once, when it happens) and fail the organization's queued
+    deposits with its reason: they could never be sent. Not committed: the caller's unit of
+    work owns it. `source` says who revoked (the portal, a webhook, an import answer…)."""
+    if organization.status is not OrganizationStatus.REVOKED:
+        organization.status = OrganizationStatus.REVOKED
+        organization.revocation_reason = reason
+        organization.revoked_at = utcnow()
+        audit.record(
+            audit.ORGANIZATION_REVOKED,
+            actor=actor,
+            organization=organization,
+            target=organization,
+            detail={"reason": reason, "source": source, **(detail or {})},
+        )
+    message = organization_revoked_message(organization.revocation_reason)
+    waiting = db.session.scalars(
+        select(Deposit).where(
+            Deposit.organization_id == organization.id, Deposit.status == DepositStatus.QUEUED
+        )
+    ).all()
+    for deposit in waiting:
+        deposit.status = DepositStatus.FAILED
+        deposit.last_error = message
+        deposit.next_attempt_at = None
+        deposit.events.append(DepositEvent(kind=DepositEventKind.FAILED, message=message))
+
+
+def organization_revoked_message(reason: str | None) -> str:
+    return _(
+        "This organization's OneConnect integration was revoked (%(reason)s). Reconnect it "
+        "with a new Integration ID and secret from your accountant's invitation.",
+        reason=reason or _("no reason given"),
+    )
+
+
+class OrganizationActionRefused(Exception):
+    """An action on an organization cannot be done; the message says why and what to do."""
+
+
+def disconnect_organization(
+    organization: Organization,
+    *,
+    actor: User,
+    client: OneConnectClient,
+    secret_box: SecretBox,
+    reason: str,
+) -> None:
+    """Revoke the integration upstream (PUT …/revoke), then mark it revoked and audit it; commits.
+
+    An integration OneConnect already revoked is marked revoked too. Raises
+    OrganizationActionRefused (nothing changed) when OneConnect cannot be reached or refuses.
+    """
+    secret = secret_box.decrypt(organization.integration_secret_encrypted)
+    try:
+        client.revoke(organization.integration_id, secret)
+    except upstream.IntegrationRevoked as error:
+        reason = error.reason or reason
+    except upstream.TransientError as error:
+        raise OrganizationActionRefused(
+            _("OneConnect cannot be reached right now; nothing was changed. Try again in a minute.")
+        ) from error
+    except upstream.OneConnectError as error:
+        raise OrganizationActionRefused(
+            _("OneConnect refused the revocation (%(detail)s); nothing was changed.", detail=error)
+        ) from error
+    mark_revoked(organization, reason, source="portal", actor=actor)
+    db.session.commit()
+
+
+def refresh_status(
+    organization: Organization, *, actor: User, client: OneConnectClient, secret_box: SecretBox
+) -> bool:
+    """Ask OneConnect whether the integration is still active and record a revocation; commits.
+
+    Returns whether it is active. Raises OrganizationActionRefused when OneConnect cannot say.
+    """
+    secret = secret_box.decrypt(organization.integration_secret_encrypted)
+    try:
+        status = client.integration_status(organization.integration_id, secret)
+    except upstream.IntegrationRevoked as error:
+        status = None
+        reason: str | None = error.reason
+    except upstream.OneConnectError as error:
+        raise OrganizationActionRefused(
+            _("OneConnect could not tell the integration's status (%(detail)s).", detail=error)
+        ) from error
+    else:
+        reason = status.revocation_reason
+    active = status is not None and status.active
+    if not active:
+        mark_revoked(organization, reason, source="integration status", actor=actor)
+    audit.record(
+        audit.ORGANIZATION_STATUS_REFRESHED,
+        actor=actor,
+        organization=organization,
+        target=organization,
+        detail={"active": active, "reason": reason},
+    )
+    db.session.commit()
+    return active
+
+
+def replace_secret(
+    organization: Organization,
+    secret: str,
+    *,
+    actor: User,
+    client: OneConnectClient,
+    secret_box: SecretBox,
+) -> None:
+    """Check the new secret upstream, then store it encrypted and reactivate; commits.
+
+    Raises ConnectionRefused (nothing saved) when OneConnect does not accept it.
+    """
+    check_integration(organization.integration_id, secret, client)
+    organization.integration_secret_encrypted = secret_box.encrypt(secret)
+    organization.status = OrganizationStatus.ACTIVE
+    organization.revocation_reason = None
+    organization.revoked_at = None
+    audit.record(
+        audit.ORGANIZATION_SECRET_REPLACED,
+        actor=actor,
+        organization=organization,
+        target=organization,
+    )
+    db.session.commit()
+
+
+def add_member(organization: Organization, email: str, *, actor: User) -> Membership:
+    """Add an existing member account to the organization; commits.
+
+    Raises OrganizationActionRefused when no such member account exists or it already belongs.
+    """
+    user = find_user(email)
+    if user is None or not user.is_member:
+        raise OrganizationActionRefused(
+            _(
+                "No member account uses this e-mail. Ask your colleague to create an account "
+                "first, then add them again."
+            )
+        )
+    if db.session.get(Membership, (user.id, organization.id)) is not None:
+        raise OrganizationActionRefused(
+            _("%(email)s is already a member of this organization.", email=user.email)
+        )
+    membership = Membership(user=user, organization=organization, role=MembershipRole.MEMBER)
+    db.session.add(membership)
+    audit.record(
+        audit.MEMBER_ADDED,
+        actor=actor,
+        organization=organization,
+        target=user,
+        detail={"email": user.email},
+    )
+    db.session.commit()
+    return membership

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
@@ -22,6 +22,15 @@ from portal.oneconnect import spec
 from portal.oneconnect.webhooks import CloudEvent
 from portal.organizations.services import mark_revoked
 
+# Decisions apply to deposits that reached OneConnect (or may have); a Duplicate names someone
+# else's document, whose decisions are not ours.
+_DECIDABLE = (
+    DepositStatus.QUEUED,
+    DepositStatus.SENT,
+    DepositStatus.ACCEPTED,
+    DepositStatus.REFUSED,
+)
+
 # Two decisions at the same instant: Refused wins over Accepted (CONTRACT.md), then the larger id.
 _DECISION_RANK = {DepositStatus.ACCEPTED: 0, DepositStatus.REFUSED: 1}
 
@@ -31,7 +40,11 @@ class DuplicateEvent(Exception):
 
 
 def record_event(event: CloudEvent, body: bytes, verification: str) -> WebhookEvent:
-    """Store a verified event (committed); raises DuplicateEvent for an id seen before."""
+    """Store a verified event and apply it, in one transaction (committed).
+
+    Raises DuplicateEvent for an id seen before (nothing changes), or SQLAlchemyError when the
+    database cannot take it (nothing is stored: OneConnect will deliver it again).
+    """
     data = event.data
     stored = WebhookEvent(
         event_id=event.id,
@@ -44,11 +57,15 @@ def record_event(event: CloudEvent, body: bytes, verification: str) -> WebhookEv
     )
     db.session.add(stored)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError as error:
         db.session.rollback()
         raise DuplicateEvent(event.id) from error
-    return stored
+    try:
+        return process_event(stored)
+    except Exception:
+        db.session.rollback()
+        raise
 
 
 def process_event(stored: WebhookEvent) -> WebhookEvent:
@@ -95,10 +112,15 @@ def _find_deposit(data: dict[str, object]) -> Deposit | None:
     integration_id = _text(data.get("integrationId"))
     if integration_id is None:
         return None
+    # Locked (on PostgreSQL) so two decisions for one deposit are ordered, not interleaved.
     query = (
         select(Deposit)
         .join(Organization)
-        .where(func.lower(Organization.integration_id) == integration_id.lower())
+        .where(
+            func.lower(Organization.integration_id) == integration_id.lower(),
+            Deposit.status.in_(_DECIDABLE),
+        )
+        .with_for_update(of=Deposit)
     )
     document_id = _text(data.get("documentId"))
     if document_id:
@@ -107,7 +129,15 @@ def _find_deposit(data: dict[str, object]) -> Deposit | None:
             return found
     reference = _text(data.get("externalReference"))
     if reference:
-        return db.session.scalars(query.where(Deposit.external_reference == reference)).first()
+        # A decision can overtake the answer to our send: the reference (unique per
+        # integration) names the deposit, provided we did try to send it.
+        return db.session.scalars(
+            query.where(
+                Deposit.external_reference == reference,
+                Deposit.attempts > 0,
+                or_(Deposit.document_id.is_(None), Deposit.document_id == document_id),
+            )
+        ).first()
     return None
 
 
@@ -179,5 +209,5 @@ def _apply_revocation(data: dict[str, object]) -> tuple[ProcessingOutcome, str |
     reason = _text(data.get(spec.REVOCATION_EVENT_REASON_MEMBER)) or _text(
         data.get(spec.REVOCATION_REASON_MEMBER)
     )
-    mark_revoked(organization, reason)
+    mark_revoked(organization, reason, source="Revocation webhook")
     return ProcessingOutcome.APPLIED, None

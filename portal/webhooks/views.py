@@ -6,7 +6,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import csrf, db
 from portal.oneconnect.webhooks import (
@@ -54,19 +54,14 @@ def one_connect() -> ResponseReturnValue:
     except NotACloudEvent as error:
         return _answer(400, error=f"not a CloudEvent: {error}")
     try:
-        stored = services.record_event(event, body, _verification_note(claims))
+        services.record_event(event, body, _verification_note(claims))
     except services.DuplicateEvent:
         return _answer(200, status="duplicate")
-    except OperationalError:
-        db.session.rollback()
-        log.exception("webhook deferred: database unavailable")
-        return _answer(503, error="database unavailable")
-    try:
-        services.process_event(stored)
     except SQLAlchemyError:
-        # Stored but not applied: acknowledged, the stored event can be reprocessed.
+        # Nothing was stored: OneConnect delivers again later, and then it is applied.
         db.session.rollback()
-        log.exception("webhook %s stored but not applied", event.id)
+        log.exception("webhook %s deferred: the database could not take it", event.id)
+        return _answer(503, error="database unavailable")
     return _answer(202, status="accepted")
 
 

@@ -416,8 +416,9 @@ def test_a_validation_error_from_upstream_fails_the_deposit_in_plain_words(
     deposit = factories.deposit(organization, status=DepositStatus.QUEUED, attempts=0)
     deposit.entries = {"data": {"lines": [{"date": "2026-03-09T00:00:00.000Z"}]}}
     db.session.commit()
-    services.send_deposit(
-        deposit,
+    services.deliver(
+        deposit.id,
+        services.claim_deposit(deposit.id, "test"),
         client=app.extensions["oneconnect"],
         secret_box=app.extensions["secret_box"],
         store=services.FileStore(app.config["STORAGE_DIR"]),

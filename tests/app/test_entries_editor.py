@@ -520,7 +520,9 @@ def test_the_deposit_page_shows_the_lines_with_totals_and_the_counterparty(
     assert deposit.counterparty["siren"] == "552100554"
 
 
-@pytest.mark.parametrize(("field", "value"), [("currency", "EURO"), ("currency", "US"), ("currency", "EU1")])
+@pytest.mark.parametrize(
+    ("field", "value"), [("currency", "EURO"), ("currency", "US"), ("currency", "EU1")]
+)
 def test_a_currency_must_be_exactly_three_letters(client, connected, sandbox, field, value) -> None:
     organization, _ = connected
     response = send(client, organization, deposit_form(**line(0, debit="10", **{field: value})))

@@ -82,6 +82,10 @@ def live_portal(database_url: str, tmp_path: Path) -> Iterator[LivePortal]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+        if "sender" in app.extensions:
+            sender_thread, stop = app.extensions["sender"]
+            stop.set()
+            sender_thread.join(timeout=10)
         app.extensions["sandbox_app"].extensions["sandbox"].close()
         with app.app_context():
             db.engine.dispose()

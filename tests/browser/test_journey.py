@@ -64,8 +64,25 @@ def test_register_connect_deposit_with_two_lines_and_see_it_accepted(
     page.get_by_role("button", name="Add line").click()
     expect(page.get_by_role("group", name="Line 1").get_by_label("Date")).to_be_focused()
     page.get_by_role("button", name="Add line").click()
-    fill_line(page, 1, date="2026-03-09", journal="ACH", account="60610000", debit="1 234,56", reference="FA-2026-042", label="Électricité")
-    fill_line(page, 2, date="2026-03-09", journal="ACH", account="40100000", credit="1234.56", reference="FA-2026-042")
+    fill_line(
+        page,
+        1,
+        date="2026-03-09",
+        journal="ACH",
+        account="60610000",
+        debit="1 234,56",
+        reference="FA-2026-042",
+        label="Électricité",
+    )
+    fill_line(
+        page,
+        2,
+        date="2026-03-09",
+        journal="ACH",
+        account="40100000",
+        credit="1234.56",
+        reference="FA-2026-042",
+    )
     page.get_by_role("button", name="Send").click()
 
     expect(page.get_by_role("heading", name="facture-mars.pdf")).to_be_visible()
@@ -130,7 +147,11 @@ def test_removing_a_line_and_a_wrong_file_type_in_the_browser(
     fake.write_bytes(invoices.png())
     page.get_by_label("Invoice file").set_input_files(str(fake))
     # The line left is numbered again: its legend stays true for screen readers.
-    fill_line(page, 1, date="2026-03-09", journal="ACH", account="60610000", debit="10", reference="R1")
+    fill_line(
+        page, 1, date="2026-03-09", journal="ACH", account="60610000", debit="10", reference="R1"
+    )
     page.get_by_role("button", name="Send").click()
-    expect(page.get_by_text("This file is a PNG image, but its name ends in “.pdf”")).to_be_visible()
+    expect(
+        page.get_by_text("This file is a PNG image, but its name ends in “.pdf”")
+    ).to_be_visible()
     assert live_portal.sandbox.documents(integration_id) == []

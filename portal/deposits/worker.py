@@ -1,0 +1,107 @@
+"""The sender: delivers queued deposits in the background, inside the portal or on its own.
+
+Inside the portal (the default) it is one daemon thread per process, started by the first
+request. With several app instances, run `flask --app portal worker` instead (any number of
+them): deposits are claimed with leases, so no two senders ever send one at the same time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from types import FrameType
+
+import click
+from flask import Flask, current_app
+
+from portal.deposits import services
+from portal.deposits.storage import FileStore
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+# A run never sends more than this before looking at its stop signal again.
+BATCH = 50
+
+
+class Sender:
+    def __init__(self, app: Flask, name: str | None = None, poll_interval: float = 1.0) -> None:
+        self.app = app
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.poll_interval = poll_interval
+
+    def run_once(self) -> int:
+        """Send every deposit that is due (up to BATCH); returns how many were attempted."""
+        with self.app.app_context():
+            try:
+                return self._send_due()
+            finally:
+                db.session.remove()
+
+    def _send_due(self) -> int:
+        attempted = 0
+        while attempted < BATCH:
+            claims = services.claim_due(self.name)
+            if not claims:
+                break
+            for deposit_id, claim in claims:
+                services.deliver(
+                    deposit_id,
+                    claim,
+                    client=current_app.extensions["oneconnect"],
+                    secret_box=current_app.extensions["secret_box"],
+                    store=FileStore(current_app.config["STORAGE_DIR"]),
+                )
+                attempted += 1
+        return attempted
+
+    def run_forever(self, stop: threading.Event) -> None:
+        log.info("sender %s started", self.name)
+        while not stop.is_set():
+            try:
+                attempted = self.run_once()
+            except Exception:  # the database or the disk may be down: keep the sender alive
+                log.exception("sender %s: a run failed; trying again shortly", self.name)
+                attempted = 0
+            if not attempted:
+                stop.wait(self.poll_interval)
+        log.info("sender %s stopped", self.name)
+
+
+def start_in_process(app: Flask) -> None:
+    """Start this process's sender on the app's first request (never in CLI commands)."""
+    lock = threading.Lock()
+
+    @app.before_request
+    def start_sender_once() -> None:
+        if "sender" in app.extensions:
+            return
+        with lock:
+            if "sender" in app.extensions:
+                return
+            stop = threading.Event()
+            sender = Sender(app, poll_interval=float(app.config["SENDER_POLL_SECONDS"]))
+            thread = threading.Thread(
+                target=sender.run_forever, args=(stop,), name="deposit-sender", daemon=True
+            )
+            app.extensions["sender"] = (thread, stop)
+            thread.start()
+
+
+@click.command("worker")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds between looks at the queue.")
+def worker_command(poll: float) -> None:
+    """Send queued deposits until stopped (SIGTERM or Ctrl-C)."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    sender = Sender(current_app._get_current_object(), poll_interval=poll)  # type: ignore[attr-defined]
+    click.echo(f"Sender {sender.name} running; stop it with Ctrl-C.")
+    sender.run_forever(stop)
