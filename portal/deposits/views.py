@@ -167,8 +167,8 @@ def _flash_outcome(deposit: Deposit) -> None:
     elif deposit.status is DepositStatus.QUEUED:
         flash(
             _(
-                "The invoice is saved and will be sent as soon as OneConnect answers: %(error)s",
-                error=deposit.last_error or _("sending is under way"),
+                "The invoice is saved. OneConnect did not answer yet: the portal keeps trying by "
+                "itself, and this page shows each attempt."
             ),
             "warning",
         )
