@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
@@ -92,13 +92,34 @@ def _throttle_key(email: str) -> str:
 
 
 def recent_failures(email: str) -> int:
-    since = utcnow() - FAILURE_WINDOW
+    """Failed sign-ins for this e-mail within FAILURE_WINDOW, counted since its last successful
+    sign-in or password reset (either one clears the slate)."""
+    key = _throttle_key(email)
+    since = max(utcnow() - FAILURE_WINDOW, _last_clean_slate(email) or utcnow() - FAILURE_WINDOW)
     query = select(func.count(AuditEvent.id)).where(
-        AuditEvent.actor_email == _throttle_key(email),
+        AuditEvent.actor_email == key,
         AuditEvent.action == audit.SIGN_IN_FAILED,
-        AuditEvent.created_at >= since,
+        AuditEvent.created_at > since,
     )
     return int(db.session.scalar(query) or 0)
+
+
+def _last_clean_slate(email: str) -> datetime | None:
+    user = find_user(email)
+    if user is None:
+        return None
+    return db.session.scalar(
+        select(func.max(AuditEvent.created_at)).where(
+            or_(
+                and_(AuditEvent.action == audit.SIGN_IN, AuditEvent.actor_id == user.id),
+                and_(
+                    AuditEvent.action == audit.USER_PASSWORD_RESET,
+                    AuditEvent.target_type == type(user).__name__,
+                    AuditEvent.target_id == str(user.id),
+                ),
+            )
+        )
+    )
 
 
 def sign_in(email: str, password: str) -> User | None:

@@ -275,14 +275,19 @@ def deliver(
 
     outcome = _attempt(upload, client, store, read_timeout)
 
-    deposit = db.session.get(Deposit, deposit_id, populate_existing=True, with_for_update=True)
-    if deposit is None:
-        db.session.rollback()
-        return None
-    if deposit.claimed_by != claim:
+    # Renewing our own claim takes the row's write lock first (a row lock on PostgreSQL, the
+    # database's on SQLite), so no decision can slip in between reading the state and writing
+    # the outcome.
+    renewed = db.session.execute(
+        update(Deposit)
+        .where(Deposit.id == deposit_id, Deposit.claimed_by == claim)
+        .values(claim_expires_at=utcnow() + LEASE)
+    )
+    if renewed.rowcount != 1:
         # Our lease ran out and another sender took over: its outcome is the one that counts.
         db.session.rollback()
         return None
+    deposit = db.session.get(Deposit, deposit_id, populate_existing=True)
     _record_outcome(deposit, outcome)
     return _release(deposit)
 
@@ -336,9 +341,11 @@ class StoredFileUnreadable(upstream.OneConnectError):
 
 
 def _record_outcome(deposit: Deposit, outcome: str | upstream.OneConnectError) -> None:
-    transient = isinstance(outcome, upstream.TransientError)
+    # Waiting for OneConnect to accept our partner credentials again is waiting, as for an outage.
+    transient = isinstance(outcome, upstream.TransientError | upstream.PartnerCredentialsRefused)
     deposit.answer_pending = False
-    if transient:
+    if isinstance(outcome, upstream.TransientError | upstream.UnexpectedResponse):
+        # The import may have been carried out even though we could not read the answer.
         deposit.maybe_delivered = True
     if deposit.status is not DepositStatus.QUEUED:
         # A webhook decided while we waited (our earlier attempt had reached OneConnect).
@@ -356,6 +363,8 @@ def _record_outcome(deposit: Deposit, outcome: str | upstream.OneConnectError) -
             source="import answer",
             detail={"errorCode": outcome.error_code},
         )
+    elif transient:
+        _schedule_retry(deposit, outcome)
     elif isinstance(outcome, upstream.ValidationFailed):
         _fail(
             deposit,
@@ -371,22 +380,21 @@ def _record_outcome(deposit: Deposit, outcome: str | upstream.OneConnectError) -
         )
     elif isinstance(outcome, upstream.IntegrationNotFound):
         _fail(deposit, _("OneConnect does not know this organization's integration any more."))
-    elif transient:
-        _schedule_retry(deposit, outcome)
     elif isinstance(outcome, StoredFileUnreadable):
         _fail(deposit, _("The portal could not read the stored invoice file; deposit it again."))
     else:
         _fail(deposit, _("OneConnect gave an unexpected answer: %(detail)s", detail=outcome))
 
 
-def _schedule_retry(deposit: Deposit, error: upstream.TransientError) -> None:
+def _schedule_retry(deposit: Deposit, error: upstream.OneConnectError) -> None:
     now = utcnow()
-    delay = retry_delay(deposit.attempts, error.retry_after)
     deadline = (deposit.queued_at or now) + DELIVERY_WINDOW
-    if now + timedelta(seconds=delay) >= deadline:
+    if now >= deadline:
         _fail(deposit, _expired_message(deposit, error))
         return
-    deposit.next_attempt_at = now + timedelta(seconds=delay)
+    delay = retry_delay(deposit.attempts, getattr(error, "retry_after", None))
+    # A long Retry-After still leaves one last attempt at the end of the window.
+    deposit.next_attempt_at = min(now + timedelta(seconds=delay), deadline)
     deposit.last_error = _(
         "OneConnect could not be reached (%(detail)s). The invoice is kept and will be sent "
         "again automatically.",

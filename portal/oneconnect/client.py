@@ -20,6 +20,7 @@ from portal.oneconnect.errors import (
     AuthenticationFailed,
     IntegrationRevoked,
     OneConnectError,
+    PartnerCredentialsRefused,
     TransientError,
     UnexpectedResponse,
     error_from_response,
@@ -329,7 +330,7 @@ class OneConnectClient:
 def _token_error(response: requests.Response) -> OneConnectError:
     status = response.status_code
     if status in (400, 401):
-        return AuthenticationFailed(
+        return PartnerCredentialsRefused(
             "OneConnect refused the portal's partner credentials (client id, secret or scope).",
             status,
         )

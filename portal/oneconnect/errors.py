@@ -80,6 +80,11 @@ class AuthenticationFailed(OneConnectError):
     """OneConnect refused our credentials: the integration secret or the partner credentials."""
 
 
+class PartnerCredentialsRefused(AuthenticationFailed):
+    """The token endpoint refused the portal's own partner credentials: an operator's problem,
+    not the organization's."""
+
+
 class IntegrationNotFound(OneConnectError):
     """404: OneConnect does not know this integration id."""
 

@@ -84,8 +84,15 @@ def connect_organization(
     return organization
 
 
+def _end_read_transaction() -> None:
+    """A call to OneConnect can last ~30 s: no transaction (and pooled connection) may stay open
+    across it. Only the lookups' read transaction is open here; nothing is pending."""
+    db.session.commit()
+
+
 def check_integration(integration_id: str, secret: str, client: OneConnectClient) -> None:
     """Raise ConnectionRefused unless OneConnect reports the integration active."""
+    _end_read_transaction()
     try:
         status = client.integration_status(integration_id, secret)
     except (upstream.AuthenticationFailed, upstream.IntegrationNotFound) as error:
@@ -140,10 +147,13 @@ def mark_revoked(
             detail={"reason": reason, "source": source, **(detail or {})},
         )
     message = organization_revoked_message(organization.revocation_reason)
+    # Locked and re-read: a sender recording Sent for one of them meanwhile wins (PostgreSQL
+    # re-checks the status once the row is free), and that deposit is left alone.
     waiting = db.session.scalars(
-        select(Deposit).where(
-            Deposit.organization_id == organization.id, Deposit.status == DepositStatus.QUEUED
-        )
+        select(Deposit)
+        .where(Deposit.organization_id == organization.id, Deposit.status == DepositStatus.QUEUED)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
     for deposit in waiting:
         deposit.status = DepositStatus.FAILED
@@ -178,8 +188,10 @@ def disconnect_organization(
     OrganizationActionRefused (nothing changed) when OneConnect cannot be reached or refuses.
     """
     secret = secret_box.decrypt(organization.integration_secret_encrypted)
+    integration_id = organization.integration_id
+    _end_read_transaction()
     try:
-        client.revoke(organization.integration_id, secret)
+        client.revoke(integration_id, secret)
     except upstream.IntegrationRevoked as error:
         reason = error.reason or reason
     except upstream.TransientError as error:
@@ -202,8 +214,10 @@ def refresh_status(
     Returns whether it is active. Raises OrganizationActionRefused when OneConnect cannot say.
     """
     secret = secret_box.decrypt(organization.integration_secret_encrypted)
+    integration_id = organization.integration_id
+    _end_read_transaction()
     try:
-        status = client.integration_status(organization.integration_id, secret)
+        status = client.integration_status(integration_id, secret)
     except upstream.IntegrationRevoked as error:
         status = None
         reason: str | None = error.reason

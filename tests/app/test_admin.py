@@ -243,3 +243,31 @@ def test_registration_and_sign_out_are_audited(app: Flask) -> None:
     [registered] = entries(audit.USER_REGISTERED)
     assert registered.actor_email == "new@example.test"
     assert [e.actor_email for e in entries(audit.SIGN_OUT)] == ["new@example.test"]
+
+
+def test_a_password_reset_or_a_successful_sign_in_clears_the_failures(app: Flask) -> None:
+    from portal.admin import services as admin_services
+
+    member = factories.user("locked@example.test")
+    admin = factories.user("boss@example.test", role=Role.ADMIN)
+    client = app.test_client()
+    for _ in range(MAX_FAILURES - 1):
+        client.post("/login", data={"email": "locked@example.test", "password": "guess"})
+    ok = client.post(
+        "/login", data={"email": "locked@example.test", "password": factories.PASSWORD}
+    )
+    assert ok.status_code == 303  # nine failures then a success: the slate is clean again
+    client.post("/logout")
+    for _ in range(MAX_FAILURES):
+        client.post("/login", data={"email": "locked@example.test", "password": "guess"})
+    assert (
+        client.post(
+            "/login", data={"email": "locked@example.test", "password": factories.PASSWORD}
+        ).status_code
+        == 429
+    )
+    new_password = admin_services.reset_password(member, actor=admin)
+    response = client.post(
+        "/login", data={"email": "locked@example.test", "password": new_password}
+    )
+    assert response.status_code == 303

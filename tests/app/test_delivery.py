@@ -417,3 +417,58 @@ def test_a_stored_file_that_vanished_fails_the_deposit_with_a_clear_reason(
     assert deposit.status is DepositStatus.FAILED
     assert "could not read the stored invoice file" in deposit.last_error
     assert sandbox.state.documents() == []
+
+
+def test_an_unreadable_answer_then_a_retry_recognises_our_own_document(
+    app: Flask, sandbox: Any, organization: Organization, client, login_as
+) -> None:
+    """A 3xx (never followed) may hide a carried-out import: the 409 on retry is ours."""
+    [deposit_id] = queue(app, organization, count=1)
+    deposit = db.session.get(Deposit, deposit_id)
+    sandbox.state.faults.redirect_next("http://127.0.0.1:9/elsewhere")
+    Sender(app).run_once()
+    deposit = db.session.get(Deposit, deposit_id, populate_existing=True)
+    assert deposit.status is DepositStatus.FAILED and deposit.maybe_delivered
+    # As if that attempt had been carried out upstream after all:
+    secret = app.extensions["secret_box"].decrypt(organization.integration_secret_encrypted)
+    carried_out = app.extensions["oneconnect"].import_invoice(
+        organization.integration_id,
+        secret,
+        "purchase",
+        file=PDF,
+        filename="invoice.pdf",
+        media_type="application/pdf",
+        external_reference=deposit.external_reference,
+    )
+    login_as(deposit.created_by)
+    client.post(f"/deposits/{deposit_id}/retry")
+    deposit = db.session.get(Deposit, deposit_id, populate_existing=True)
+    assert deposit.status is DepositStatus.SENT
+    assert deposit.document_id == carried_out.document_id
+
+
+def test_refused_partner_credentials_keep_deposits_waiting(
+    app: Flask, sandbox: Any, organization: Organization
+) -> None:
+    [deposit_id] = queue(app, organization, count=1)
+    sandbox.state.faults.fail_next(1, target=Target.TOKEN, status=401)
+    Sender(app).run_once()
+    deposit = db.session.get(Deposit, deposit_id, populate_existing=True)
+    assert deposit.status is DepositStatus.QUEUED
+    assert "partner credentials" in deposit.last_error
+    drain(app)
+    assert_each_sent_exactly_once(sandbox, [deposit_id])
+
+
+def test_a_retry_after_beyond_the_window_still_leaves_a_last_attempt(
+    app: Flask, sandbox: Any, organization: Organization
+) -> None:
+    [deposit_id] = queue(app, organization, count=1)
+    queued_at = utcnow() - timedelta(hours=23)
+    db.session.execute(update(Deposit).where(Deposit.id == deposit_id).values(queued_at=queued_at))
+    db.session.commit()
+    sandbox.state.faults.fail_next(1, status=503, retry_after=86_400)
+    Sender(app).run_once()
+    deposit = db.session.get(Deposit, deposit_id, populate_existing=True)
+    assert deposit.status is DepositStatus.QUEUED
+    assert deposit.next_attempt_at == queued_at + services.DELIVERY_WINDOW
