@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
-from flask import Blueprint, Response, current_app, request, send_file, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from portal import policy
 from portal.deposits.storage import FileStore
 from portal.extensions import db
-from portal.models import Deposit, DepositStatus, Organization
-from portal.review import services
+from portal.models import Deposit, DepositStatus, Organization, User
+from portal.review import rendering, services
 from portal.review.chart import weekly_chart
 from portal.review.forms import FilterForm
 from portal.web import render
@@ -23,6 +34,14 @@ INLINE_MEDIA_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/bmp"}
 # The invoice is shown in its own sandboxed document: no script, no request of its own, and
 # no plugin but the browser's PDF viewer for our own origin.
 INVOICE_CSP = "sandbox; default-src 'none'; img-src 'self' data:; object-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+# A PDF is shown as its pages drawn to PNG on the server: Chromium shows no PDF in a sandboxed
+# frame, and this way no PDF viewer (nor any PDF script) runs in the browser at all.
+# The frame keeps our origin (so its image requests carry the session) but nothing can run in
+# it: no allow-scripts in the sandbox, and no script source in the policy.
+PAGES_CSP = (
+    "sandbox allow-same-origin; default-src 'none'; img-src 'self'; style-src 'self'; "
+    "frame-ancestors 'self'"
+)
 
 
 @bp.before_request
@@ -112,4 +131,52 @@ def invoice(deposit_id: int) -> ResponseReturnValue:
     response.headers["Content-Security-Policy"] = INVOICE_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _pdf_to_draw(user: User, deposit_id: int) -> tuple[Deposit, Path]:
+    """A PDF `user` may see and that may be drawn (never one with active content); 404 else."""
+    policy.require_reviewer(user)
+    deposit = policy.deposit_for(user, deposit_id)
+    if deposit.active_content or deposit.media_type != "application/pdf":
+        abort(404)
+    return deposit, FileStore(current_app.config["STORAGE_DIR"]).path_for(deposit.storage_key)
+
+
+@bp.get("/deposits/<int:deposit_id>/invoice/view")
+def invoice_pages(deposit_id: int) -> ResponseReturnValue:
+    """The frame's document for a PDF: its pages as images, with no script and no link."""
+    deposit, path = _pdf_to_draw(current_user, deposit_id)
+    total, problem = 0, None
+    try:
+        total = rendering.page_count(path)
+    except rendering.UnreadablePdf as error:
+        problem = "encrypted" if error.encrypted else "unreadable"
+    response = make_response(
+        render_template(
+            "review/invoice_pages.html",
+            deposit=deposit,
+            total=total,
+            shown=min(total, rendering.MAX_PAGES),
+            problem=problem,
+        )
+    )
+    response.headers["Content-Security-Policy"] = PAGES_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/deposits/<int:deposit_id>/invoice/pages/<int:number>.png")
+def invoice_page(deposit_id: int, number: int) -> ResponseReturnValue:
+    """One page of a PDF invoice, drawn to PNG on the server."""
+    _, path = _pdf_to_draw(current_user, deposit_id)
+    try:
+        image = rendering.render_page(path, number)
+    except (IndexError, rendering.UnreadablePdf):
+        abort(404)
+    response = Response(image, mimetype="image/png")
+    response.headers["Content-Security-Policy"] = PAGES_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, max-age=300"
     return response

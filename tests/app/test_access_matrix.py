@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from portal.extensions import db
 from portal.models import Counterparty, ProcessingOutcome, Role, WebhookEvent, utcnow
 from tests import factories
+from tests.support import invoices
 
 ROLES = ("anonymous", "member_own", "member_foreign", "staff_assigned", "staff_unassigned", "admin")
 
@@ -71,6 +72,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("review.dashboard", "GET"): REVIEW_LIST,
     ("review.detail", "GET"): REVIEW_OBJECT,
     ("review.invoice", "GET"): REVIEW_OBJECT,
+    ("review.invoice_pages", "GET"): REVIEW_OBJECT,
+    # A page image is asked for by the sandboxed frame, which sends no cookie: no login redirect.
+    ("review.invoice_page", "GET"): REVIEW_OBJECT,
     ("admin.index", "GET"): ADMIN_PAGE,
     ("admin.users", "GET"): ADMIN_PAGE,
     ("admin.create_user", "POST"): ADMIN_ACTION,
@@ -129,6 +133,7 @@ def world(app: Flask) -> dict[str, Any]:
         file_name="alpha-secret-invoice.pdf",
         external_reference="ALPHA-REF-1",
         counterparty={"name": "Alpha Supplier"},
+        content=invoices.pdf(),  # a real PDF, so its pages can be drawn for review
     )
     deposit_b = factories.deposit(
         org_b,
@@ -166,7 +171,10 @@ def world(app: Flask) -> dict[str, Any]:
             "event_id": event.id,
             "counterparty_id": counterparty.id,
         },
-        "overrides": {"admin.unassign": {"user_id": staff_assigned.id}},
+        "overrides": {
+            "admin.unassign": {"user_id": staff_assigned.id},
+            "review.invoice_page": {"number": 1},
+        },
         "post_data": {"organizations.switch": {"organization_id": org_a.id}},
         "query": {"deposits.check_field": {"field": "counterparty-name"}},
         "hidden": {
@@ -211,7 +219,7 @@ def test_access_matrix(app: Flask, client: FlaskClient, login_as, world: dict[st
             data = world["post_data"].get(endpoint, {})
             query = world["query"].get(endpoint)
             with client.open(url, method=method, data=data, query_string=query) as response:
-                body = response.get_data(as_text=True)
+                body = response.get_data().decode(errors="replace")  # PDFs, PNGs too
             expected = EXPECTED[(endpoint, method)].split()[position]
             label = f"{role} {method} {url} ({endpoint}) -> {response.status_code}"
             _check(expected, response, label)

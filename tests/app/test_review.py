@@ -9,10 +9,13 @@ from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 
 from portal.models import DepositEvent, DepositEventKind, DepositStatus, InvoiceKind, Role, utcnow
+from portal.review import rendering
 from portal.review.services import neutralise
 from tests import factories
+from tests.support import invoices
 
 
 def rows(page: str) -> list[str]:
@@ -147,8 +150,10 @@ def test_detail_shows_the_invoice_beside_lines_totals_and_story(
     login_as(staff_with(organization))
     page = client.get(f"/review/deposits/{deposit.id}").get_data(as_text=True)
     assert (
-        f'<iframe class="invoice-frame" sandbox src="/review/deposits/{deposit.id}/invoice"' in page
+        f'<iframe class="invoice-frame" sandbox="allow-same-origin" src="/review/deposits/{deposit.id}/invoice/view"'
+        in page
     )
+    assert f'href="/deposits/{deposit.id}/file" download>Download the original</a>' in page
     assert "Électricité" in page and "60610000" in page
     assert re.search(r'id="total-debit">1,000.50<', page)
     assert re.search(r'id="total-credit">1,000.50<', page)
@@ -191,6 +196,128 @@ def test_a_pdf_with_active_content_is_never_inline(client: FlaskClient, login_as
         response.get_data()
     assert response.headers["Content-Disposition"].startswith("attachment")
     assert response.mimetype == "application/octet-stream"
+
+
+PAGES_CSP = "sandbox allow-same-origin; default-src 'none'; img-src 'self'; style-src 'self'"
+
+
+def page_links(view: str) -> list[str]:
+    return [url.replace("&amp;", "&") for url in re.findall(r'<img src="([^"]+)"', view)]
+
+
+def test_a_pdf_is_shown_as_its_pages_drawn_to_png(client: FlaskClient, login_as) -> None:
+    organization = factories.organization()
+    deposit = factories.deposit(organization, content=invoices.pdf(pages=3))
+    login_as(staff_with(organization))
+    view = client.get(f"/review/deposits/{deposit.id}/invoice/view")
+    assert view.status_code == 200 and view.mimetype == "text/html"
+    assert view.headers["Content-Security-Policy"].startswith(PAGES_CSP)
+    assert view.headers["X-Content-Type-Options"] == "nosniff"
+    body = view.get_data(as_text=True)
+    assert re.findall(r'alt="(Page \d+ of \d+)"', body) == [f"Page {n} of 3" for n in (1, 2, 3)]
+    assert "<script" not in body and "<a " not in body and "<form" not in body
+    links = page_links(body)
+    assert [link.split("?")[0] for link in links] == [
+        f"/review/deposits/{deposit.id}/invoice/pages/{n}.png" for n in (1, 2, 3)
+    ]
+
+    with client.get(f"/review/deposits/{deposit.id}/invoice/pages/2.png") as response:
+        png = response.get_data()
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "private, max-age=300"
+    assert response.headers["Content-Security-Policy"].startswith(
+        "sandbox allow-same-origin; default-src 'none'"
+    )
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    with Image.open(io.BytesIO(png)) as image:
+        width, height = image.size
+    assert width == rendering.TARGET_WIDTH
+    assert abs(height / width - 842 / 595) < 0.01  # an A4 page keeps its shape
+    for number in (0, 4):
+        assert (
+            client.get(f"/review/deposits/{deposit.id}/invoice/pages/{number}.png").status_code
+            == 404
+        )
+
+
+def test_the_frame_keeps_our_origin_but_can_run_nothing(client: FlaskClient, login_as) -> None:
+    """Its image requests carry the session (allow-same-origin); no script can run in it."""
+    organization = factories.organization()
+    deposit = factories.deposit(organization, content=invoices.pdf(pages=1)).id
+    login_as(staff_with(organization))
+    view = client.get(f"/review/deposits/{deposit}/invoice/view")
+    csp = view.headers["Content-Security-Policy"]
+    assert csp.startswith("sandbox allow-same-origin;") and "allow-scripts" not in csp
+    assert "default-src 'none'" in csp and "script-src" not in csp
+    detail = client.get(f"/review/deposits/{deposit}").get_data(as_text=True)
+    assert 'sandbox="allow-same-origin"' in detail
+    client.post("/logout")
+    assert client.get(f"/review/deposits/{deposit}/invoice/pages/1.png").status_code == 303
+
+
+def test_staff_may_not_draw_pages_of_foreign_deposits(client: FlaskClient, login_as) -> None:
+    mine = factories.organization()
+    other = factories.organization()
+    foreign = factories.deposit(other, content=invoices.pdf())
+    login_as(staff_with(mine))
+    assert client.get(f"/review/deposits/{foreign.id}/invoice/view").status_code == 404
+    assert client.get(f"/review/deposits/{foreign.id}/invoice/pages/1.png").status_code == 404
+
+
+def test_members_may_not_draw_pages(client: FlaskClient, login_as) -> None:
+    member = factories.user()
+    deposit = factories.deposit(factories.organization(member), content=invoices.pdf())
+    login_as(member)
+    assert client.get(f"/review/deposits/{deposit.id}/invoice/view").status_code == 404
+    assert client.get(f"/review/deposits/{deposit.id}/invoice/pages/1.png").status_code == 404
+
+
+def test_a_pdf_with_active_content_is_never_drawn(client: FlaskClient, login_as) -> None:
+    organization = factories.organization()
+    deposit = factories.deposit(
+        organization, content=invoices.pdf(javascript=True), active_content=True
+    )
+    login_as(staff_with(organization))
+    assert client.get(f"/review/deposits/{deposit.id}/invoice/view").status_code == 404
+    assert client.get(f"/review/deposits/{deposit.id}/invoice/pages/1.png").status_code == 404
+    assert "/invoice/view" not in client.get(f"/review/deposits/{deposit.id}").get_data(
+        as_text=True
+    )
+
+
+def test_images_and_unreadable_pdfs_are_not_drawn(client: FlaskClient, login_as) -> None:
+    organization = factories.organization()
+    image = factories.deposit(
+        organization, content=invoices.png(), media_type="image/png", file_name="ticket.png"
+    )
+    broken = factories.deposit(organization, content=b"%PDF-1.4 not really")
+    login_as(staff_with(organization))
+    assert client.get(f"/review/deposits/{image.id}/invoice/view").status_code == 404
+    assert client.get(f"/review/deposits/{image.id}/invoice/pages/1.png").status_code == 404
+    view = client.get(f"/review/deposits/{broken.id}/invoice/view")
+    assert view.status_code == 200 and "<img" not in view.get_data(as_text=True)
+    assert "cannot be read" in view.get_data(as_text=True)
+    assert client.get(f"/review/deposits/{broken.id}/invoice/pages/1.png").status_code == 404
+
+
+def test_only_the_first_pages_of_a_long_pdf_are_drawn(
+    client: FlaskClient, login_as, monkeypatch
+) -> None:
+    monkeypatch.setattr(rendering, "MAX_PAGES", 2)
+    organization = factories.organization()
+    deposit = factories.deposit(organization, content=invoices.pdf(pages=3))
+    login_as(staff_with(organization))
+    body = client.get(f"/review/deposits/{deposit.id}/invoice/view").get_data(as_text=True)
+    assert len(page_links(body)) == 2 and "first 2 of 3 pages" in body
+    assert client.get(f"/review/deposits/{deposit.id}/invoice/pages/3.png").status_code == 404
+
+
+def test_page_scale_is_capped() -> None:
+    assert rendering.scale_for(595, 842) * 595 == rendering.TARGET_WIDTH
+    huge = rendering.scale_for(14400, 14400)
+    assert huge * 14400 <= rendering.MAX_SIDE
+    assert rendering.scale_for(10, 10) == rendering.MAX_SCALE
 
 
 def test_csv_export_follows_the_filters_and_neutralises_formulas(

@@ -30,7 +30,7 @@ def test_staff_filters_the_review_and_opens_a_deposit(page: Page, live_portal: L
             status=DepositStatus.REFUSED,
             rejection_reason="wrong VAT number",
             counterparty={"name": "EDF"},
-            content=invoices.pdf(),
+            content=invoices.pdf(pages=2),
         )
     log_in(page, "claire@cabinet.test")
     page.get_by_role("link", name="Review").click()
@@ -43,14 +43,21 @@ def test_staff_filters_the_review_and_opens_a_deposit(page: Page, live_portal: L
     expect(page.get_by_role("heading", name="electricite.pdf")).to_be_visible()
     expect(page.get_by_text("wrong VAT number")).to_be_visible()
     frame = page.locator("iframe.invoice-frame")
-    expect(frame).to_have_attribute("sandbox", "")
-    with page.expect_response(lambda r: r.url.endswith("/invoice")) as answer:
+    expect(frame).to_have_attribute("sandbox", "allow-same-origin")
+    expect(page.get_by_role("link", name="Download the original")).to_be_visible()
+    with page.expect_response(lambda r: r.url.endswith("/invoice/view")) as answer:
         page.reload()
     response = answer.value
     assert response.status == 200
-    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-type"].startswith("text/html")
     policy = response.header_value("content-security-policy") or ""
     assert "sandbox" in policy and "default-src 'none'" in policy
+    # Chromium shows no PDF in a sandboxed frame; the pages are images drawn by the server.
+    first_page = page.frame_locator("iframe.invoice-frame").get_by_role("img", name="Page 1 of 2")
+    expect(first_page).to_be_visible()
+    first_page.evaluate("image => image.decode()")
+    assert first_page.evaluate("image => image.naturalWidth") > 0
+    assert page.frame_locator("iframe.invoice-frame").locator("img").count() == 2
 
 
 def test_an_admin_assigns_an_organization_to_staff(page: Page, live_portal: LivePortal) -> None:
