@@ -7,15 +7,8 @@ PORTAL_BENCH_DATABASE_URL pointing at an empty PostgreSQL database. Nothing is a
 from __future__ import annotations
 
 import os
-import statistics
-import tempfile
-import time
-from pathlib import Path
 
-from flask_migrate import upgrade
-from sqlalchemy import event
-
-from bench.seeding import build_app, insert_deposits
+from bench.seeding import PASSWORD, benchmark, insert_deposits, link_after
 from portal.extensions import db
 from portal.models import Organization, Role, StaffAssignment, User
 from portal.passwords import hash_password
@@ -26,9 +19,7 @@ ROUNDS = 10
 
 
 def seed(app) -> str:
-    staff = User(
-        email="staff@example.test", password_hash=hash_password("bench password"), role=Role.STAFF
-    )
+    staff = User(email="staff@example.test", password_hash=hash_password(PASSWORD), role=Role.STAFF)
     db.session.add(staff)
     organizations = []
     for number in range(ORGANIZATIONS):
@@ -54,62 +45,22 @@ def seed(app) -> str:
     return staff.email
 
 
-def measure(client, url: str, counter: list[int]) -> tuple[float, int, str]:
-    timings = []
-    for _ in range(ROUNDS):
-        counter[0] = 0
-        started = time.perf_counter()
-        response = client.get(url)
-        body = response.get_data(as_text=True)
-        timings.append(time.perf_counter() - started)
-        assert response.status_code == 200, response.status_code
-    return statistics.median(timings) * 1000, counter[0], body
-
-
-def next_page(page: str) -> str:
-    for piece in page.split('href="')[1:]:
-        link = piece.split('"')[0].replace("&amp;", "&")
-        if "after=" in link and "Next page" in piece.split("</a>")[0]:
-            return link
-    raise RuntimeError("no next page")
-
-
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        app = build_app(Path(folder))
-        with app.app_context():
-            upgrade()
-            started = time.perf_counter()
-            email = seed(app)
-            print(
-                f"seeded {DEPOSITS} deposits in {time.perf_counter() - started:.1f} s ({db.engine.dialect.name})"
-            )
-            counter = [0]
-            event.listen(
-                db.engine,
-                "before_cursor_execute",
-                lambda *args: counter.__setitem__(0, counter[0] + 1),
-            )
-            client = app.test_client()
-            client.post("/login", data={"email": email, "password": "bench password"})
-            scenarios = [
-                ("first page, newest", "/review/"),
-                ("status filter", "/review/?status=refused"),
-                ("one organization + kind", "/review/?organization=2&kind=sales"),
-                ("text search (counterparty)", "/review/?q=supplier%2042"),
-                ("date range", "/review/?date_from=2026-01-01&date_to=2026-01-31"),
-                ("sorted by file name", "/review/?sort=file_name"),
-                ("dashboard", "/review/dashboard"),
-            ]
-            for label, url in scenarios:
-                ms, queries, _ = measure(client, url, counter)
-                print(f"{label:30} {ms:8.2f} ms  {queries} queries")
-            url = "/review/"
-            for _ in range(200):
-                url = next_page(client.get(url).get_data(as_text=True))
-            ms, queries, _ = measure(client, url, counter)
-            print(f"{'page 200 (keyset cursor)':30} {ms:8.2f} ms  {queries} queries")
-            db.engine.dispose()
+    with benchmark(seed, rounds=10) as timer:
+        for label, url in [
+            ("first page, newest", "/review/"),
+            ("status filter", "/review/?status=refused"),
+            ("one organization + kind", "/review/?organization=2&kind=sales"),
+            ("text search (counterparty)", "/review/?q=supplier%2042"),
+            ("date range", "/review/?date_from=2026-01-01&date_to=2026-01-31"),
+            ("sorted by file name", "/review/?sort=file_name"),
+            ("dashboard", "/review/dashboard"),
+        ]:
+            timer.report(label, url)
+        url = "/review/"
+        for _ in range(200):
+            url = link_after(timer.page(url), "after=", "Next page")
+        timer.report("page 200 (keyset cursor)", url)
 
 
 if __name__ == "__main__":

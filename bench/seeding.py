@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet
 from flask import Flask
-from sqlalchemy import insert
+from flask_migrate import upgrade
+from sqlalchemy import event, insert
 
 from portal import create_app
 from portal.extensions import db
@@ -64,3 +69,61 @@ def insert_deposits(count: int, row: Callable[[int], dict[str, Any]]) -> None:
     for chunk in range(0, len(rows), 5000):
         db.session.execute(insert(Deposit.__table__), rows[chunk : chunk + 5000])
     db.session.commit()
+
+
+PASSWORD = "bench password"
+
+
+class Timer:
+    """Times pages for a signed-in user and counts the SQL statements each one runs."""
+
+    def __init__(self, app: Flask, email: str, rounds: int) -> None:
+        self.client = app.test_client()
+        self.rounds = rounds
+        self.statements = 0
+        event.listen(db.engine, "before_cursor_execute", self._count)
+        self.client.post("/login", data={"email": email, "password": PASSWORD})
+
+    def _count(self, *args: Any) -> None:
+        self.statements += 1
+
+    def page(self, url: str) -> str:
+        return self.client.get(url).get_data(as_text=True)
+
+    def report(self, label: str, url: str) -> None:
+        """Print the median time and the statements of one request to `url`."""
+        timings = []
+        for _ in range(self.rounds):
+            self.statements = 0
+            started = time.perf_counter()
+            response = self.client.get(url)
+            timings.append(time.perf_counter() - started)
+            assert response.status_code == 200, (url, response.status_code)
+        print(f"{label:30} {statistics.median(timings) * 1000:8.2f} ms  {self.statements} queries")
+
+
+@contextmanager
+def benchmark(seed: Callable[[Flask], str], rounds: int) -> Iterator[Timer]:
+    """A migrated scratch database seeded by `seed` (which returns the e-mail to sign in with)."""
+    with tempfile.TemporaryDirectory() as folder:
+        app = build_app(Path(folder))
+        with app.app_context():
+            upgrade()
+            started = time.perf_counter()
+            email = seed(app)
+            elapsed = time.perf_counter() - started
+            print(f"seeded in {elapsed:.1f} s ({db.engine.dialect.name})")
+            try:
+                yield Timer(app, email, rounds)
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+
+
+def link_after(page: str, marker: str, text: str | None = None) -> str:
+    """The first link of `page` whose address holds `marker` (and whose text holds `text`)."""
+    for piece in page.split('href="')[1:]:
+        link = piece.split('"')[0].replace("&amp;", "&")
+        if marker in link and (text is None or text in piece.split("</a>")[0]):
+            return link
+    raise RuntimeError(f"no link with {marker!r}")
