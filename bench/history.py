@@ -17,6 +17,7 @@ from portal.passwords import hash_password
 
 DEPOSITS = int(os.environ.get("PORTAL_BENCH_DEPOSITS", "100000"))
 BASE = "/organizations/1/deposits"
+ROUNDS = 20
 
 
 def seed(app: Flask) -> str:
@@ -35,7 +36,7 @@ def seed(app: Flask) -> str:
 
 
 def main() -> None:
-    with benchmark(seed, rounds=20) as timer:
+    with benchmark(seed, rounds=ROUNDS) as timer:
         timer.report("first page", BASE)
         url = BASE
         for _ in range(500):

@@ -46,7 +46,7 @@ def seed(app) -> str:
 
 
 def main() -> None:
-    with benchmark(seed, rounds=10) as timer:
+    with benchmark(seed, rounds=ROUNDS) as timer:
         for label, url in [
             ("first page, newest", "/review/"),
             ("status filter", "/review/?status=refused"),
