@@ -87,6 +87,7 @@ def filtered(visible: Select[tuple[Deposit]], filters: Filters) -> Select[tuple[
 class Page:
     deposits: list[Deposit]
     next_cursor: str | None
+    previous_cursor: str | None = None  # for the page before this one, when there is one
 
 
 def encode_cursor(deposit: Deposit, sort: Sort) -> str:
@@ -112,28 +113,50 @@ def decode_cursor(text: str | None, sort: Sort) -> tuple[Any, int] | None:
 
 
 def review_page(
-    visible: Select[tuple[Deposit]], filters: Filters, *, after: str | None, size: int
+    visible: Select[tuple[Deposit]],
+    filters: Filters,
+    *,
+    after: str | None,
+    size: int,
+    before: str | None = None,
 ) -> Page:
-    """One page of the filtered list in the chosen order, continuing after `after`.
+    """One page of the filtered list in the chosen order, just after `after` or just before
+    `before` (the previous page).
 
     Keyset pagination with the row-value comparison (pitfall 13): no OFFSET scan however deep.
     """
     sort = SORTS[filters.sort]
     query = filtered(visible, filters)
     key = tuple_(sort.column, Deposit.id)
-    cursor = decode_cursor(after, sort)
+    backwards = decode_cursor(before, sort) is not None
+    cursor = decode_cursor(before, sort) if backwards else decode_cursor(after, sort)
+    # Walking backwards is walking the other order, then showing the rows the right way round.
+    descending = sort.descending != backwards
     if cursor is not None:
         bound = tuple_(*cursor)
-        query = query.where(key < bound if sort.descending else key > bound)
+        query = query.where(key < bound if descending else key > bound)
     order = (
         (sort.column.desc(), Deposit.id.desc())
-        if sort.descending
+        if descending
         else (sort.column.asc(), Deposit.id.asc())
     )
     rows = db.session.scalars(query.order_by(*order).limit(size + 1)).all()
     deposits = list(rows[:size])
-    more = len(rows) > size and deposits
-    return Page(deposits, encode_cursor(deposits[-1], sort) if more else None)
+    more = len(rows) > size and bool(deposits)
+    if backwards:
+        deposits.reverse()
+        return Page(
+            deposits,
+            next_cursor=encode_cursor(deposits[-1], sort) if deposits else None,
+            previous_cursor=encode_cursor(deposits[0], sort) if more else None,
+        )
+    return Page(
+        deposits,
+        next_cursor=encode_cursor(deposits[-1], sort) if more else None,
+        previous_cursor=encode_cursor(deposits[0], sort)
+        if cursor is not None and deposits
+        else None,
+    )
 
 
 CSV_HEADER = (

@@ -65,9 +65,10 @@ def index() -> ResponseReturnValue:
         policy.deposits_visible_to(current_user),
         filters,
         after=request.args.get("after"),
+        before=request.args.get("before"),
         size=int(current_app.config.get("REVIEW_PAGE_SIZE", 50)),
     )
-    query = {k: v for k, v in request.args.items() if k not in ("after", "submit") and v}
+    query = {k: v for k, v in request.args.items() if k not in ("after", "before", "submit") and v}
     return render("review/index.html", block="results", form=form, page=page, query=query)
 
 

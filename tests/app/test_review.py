@@ -105,6 +105,24 @@ def test_sorting_and_keyset_pages_walk_every_deposit_once(
     assert walk("sort=file_name") == ids[::-1]  # a.pdf was made last
     assert walk("sort=newest&status=sent") == ids[::-1]
 
+    def walk_back(query: str) -> list[list[str]]:
+        """From the last page, follow Previous page links to the first; pages as shown."""
+        url = f"/review/?{query}"
+        while found := re.search(
+            r'href="([^"]*after=[^"]*)"[^>]*>Next page',
+            page := client.get(url).get_data(as_text=True),
+        ):
+            url = found.group(1).replace("&amp;", "&")
+        pages = [rows(page)]
+        while found := re.search(r'href="([^"]*before=[^"]*)"[^>]*>← Previous page', page):
+            page = client.get(found.group(1).replace("&amp;", "&")).get_data(as_text=True)
+            pages.insert(0, rows(page))
+        return pages
+
+    assert walk_back("sort=newest") == [ids[4:2:-1], ids[2:0:-1], ids[:1]]
+    assert walk_back("sort=file_name") == [ids[4:2:-1], ids[2:0:-1], ids[:1]]
+    assert walk_back("sort=oldest") == [ids[0:2], ids[2:4], ids[4:]]
+
 
 def test_htmx_filtering_gets_only_the_results(client: FlaskClient, login_as) -> None:
     organization = factories.organization()
