@@ -570,6 +570,17 @@ class DepositForm(FlaskForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
+        if self._posted_line_count() > MAX_LINES:
+            # FieldList keeps only max_entries lines: refuse rather than send fewer than typed.
+            self.form_errors.append(
+                str(
+                    _l(
+                        "A deposit holds at most %(count)s lines: split the entries.",
+                        count=MAX_LINES,
+                    )
+                )
+            )
+            return False
         if self.lines.errors or not self.lines.entries:
             return valid
         lines = self.entry_lines()
@@ -700,6 +711,12 @@ class DepositForm(FlaskForm):
             self.inspected = inspect_upload(upload.stream, upload.filename)
         except InvalidInvoiceFile as error:
             raise ValidationError(str(error)) from error
+
+    def _posted_line_count(self) -> int:
+        prefix = f"{self.lines.name}-"
+        return len(
+            {key[len(prefix) :].split("-", 1)[0] for key in request.form if key.startswith(prefix)}
+        )
 
     def entry_lines(self) -> list[EntryLine]:
         return [entry.form.to_line() for entry in self.lines]

@@ -489,3 +489,16 @@ def test_an_amount_too_large_for_exact_json_is_refused(
     response = send(client, organization, deposit_form(**line(0, debit="123456789012345678,91")))
     assert response.status_code == 422
     assert sandbox.state.documents() == []
+
+
+def test_more_lines_than_a_deposit_holds_are_refused_not_cut(
+    client: FlaskClient, connected, sandbox
+) -> None:
+    organization, _ = connected
+    lines: dict[str, str] = {}
+    for index in range(501):
+        lines.update(line(index, **({"debit": "1,00"} if index % 2 == 0 else {"credit": "1,00"})))
+    response = send(client, organization, deposit_form(confirm_unbalanced="y", **lines))
+    assert response.status_code == 422
+    assert "at most 500 lines" in response.get_data(as_text=True)
+    assert sandbox.state.documents() == []
