@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as settings
 from portal.encryption import SecretBox
@@ -43,6 +44,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     if app.config["ONECONNECT_EMBEDDED"]:
         _mount_sandbox(app)
+    if hops := int(app.config["PROXY_HOPS"]):
+        # Behind a load balancer: the client's address and scheme come from its headers (rate
+        # limits and the audit log see the person, not the balancer). Only as many hops as set.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     if app.config["SENDER_IN_PROCESS"] and not app.testing:
         from portal.deposits.worker import start_in_process
 

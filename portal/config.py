@@ -49,6 +49,8 @@ def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, obje
         "PORTAL_ONECONNECT_SCOPE": "ONECONNECT_SCOPE",
         "PORTAL_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     }
+    if env.get("PORTAL_PROXY_HOPS"):
+        config["PROXY_HOPS"] = int(env["PORTAL_PROXY_HOPS"])
     if env.get("PORTAL_SENDER", "").lower() == "external":
         config["SENDER_IN_PROCESS"] = False  # `flask --app portal worker` processes send
     if env.get("PORTAL_SECURE_COOKIES"):
@@ -148,5 +150,7 @@ BASE_CONFIG: dict[str, object] = {
     # The first attempt is made while the user waits: a short read timeout, the sender retries.
     "FIRST_ATTEMPT_READ_TIMEOUT": 10.0,
     "SENDER_IN_PROCESS": True,
+    # Proxies (load balancers) in front of the portal whose X-Forwarded-* headers are trusted.
+    "PROXY_HOPS": 0,
     "SENDER_POLL_SECONDS": 2.0,
 }

@@ -176,3 +176,40 @@ def test_an_expired_session_on_a_polling_request_returns_to_the_page_after_login
     location = response.headers["HX-Location"]
     assert "next=/organizations/3/deposits?status%3Dsent" in location
     assert "row" not in location
+
+
+def test_behind_a_trusted_proxy_the_audit_log_records_the_clients_address(
+    database_url, tmp_path, sandbox
+) -> None:
+    from portal import create_app
+    from portal.models import AuditEvent
+    from tests.conftest import app_config
+
+    proxied = create_app(app_config(database_url, tmp_path, sandbox, PROXY_HOPS=1))
+    with proxied.app_context():
+        user = factories.user(email="behind@example.test")
+        client = proxied.test_client()
+        client.post(
+            "/login",
+            data={"email": user.email, "password": factories.PASSWORD},
+            headers={"X-Forwarded-For": "203.0.113.7"},
+            environ_base={"REMOTE_ADDR": "10.0.0.2"},
+        )
+        [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sign_in")).all()
+        assert event.ip_address == "203.0.113.7"
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_without_a_trusted_proxy_forwarded_headers_are_ignored(client: FlaskClient) -> None:
+    from portal.models import AuditEvent
+
+    user = factories.user(email="direct@example.test")
+    client.post(
+        "/login",
+        data={"email": user.email, "password": factories.PASSWORD},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+        environ_base={"REMOTE_ADDR": "198.51.100.9"},
+    )
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sign_in")).all()
+    assert event.ip_address == "198.51.100.9"
