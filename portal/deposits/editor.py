@@ -28,13 +28,13 @@ from portal.deposits.forms import (
     DepositForm,
     EntryLineForm,
     paste_rows,
+    posted_line_indices,
 )
 from portal.deposits.views import bp
 from portal.models import Organization
 from portal.web import render
 
 _LINE_FIELD = re.compile(r"lines-(\d+)-([a-z_]+)")
-_LINE_KEY = re.compile(r"lines-(\d+)-")
 _DUPLICATE_KEY = re.compile(r"lines-(\d+)-duplicate")
 _COUNTERPARTY_PREFIX = "counterparty-"
 _COUNTERPARTY_FIELDS = tuple(CounterpartyForm().data)
@@ -62,10 +62,6 @@ def _as_posted(index: int, values: dict[str, str]) -> MultiDict[str, str]:
     return MultiDict({f"lines-{index}-{name}": values.get(name, "") for name in LINE_FIELDS})
 
 
-def _posted_indices() -> list[int]:
-    return sorted({int(match.group(1)) for key in request.form if (match := _LINE_KEY.match(key))})
-
-
 def _too_many_lines() -> Response:
     response = Response(
         Markup('<p class="alert alert-error" role="alert">{}</p>').format(
@@ -81,7 +77,7 @@ def _too_many_lines() -> Response:
 def _new_slots(rows: list[dict[str, str]], *, validate: bool = False) -> list[LineSlot] | None:
     """Lines to insert, indexed after every index the page holds (it may have gaps); None
     when the editor would hold too many."""
-    indices = _posted_indices()
+    indices = posted_line_indices()
     if len(indices) + len(rows) > MAX_LINES:
         return None
     start = max(indices, default=-1) + 1
@@ -149,7 +145,7 @@ def duplicate_line(organization_id: int) -> ResponseReturnValue:
     if pressed is None:
         abort(400)
     values = {name: request.form.get(f"lines-{pressed}-{name}", "") for name in LINE_FIELDS}
-    indices = _posted_indices()
+    indices = posted_line_indices()
     position = indices.index(pressed) + 2 if pressed in indices else len(indices) + 1
     return _lines_response(organization, _new_slots([values]), position=position)
 
@@ -191,7 +187,7 @@ def book_invoice_lines(organization_id: int) -> ResponseReturnValue:
     return _lines_response(
         organization,
         _new_slots(rows),
-        position=len(_posted_indices()) + 1,
+        position=len(posted_line_indices()) + 1,
         oob=f'<div id="vat-helper-body" hx-swap-oob="innerHTML">{helper}</div>',
     )
 
@@ -221,7 +217,7 @@ def paste_lines(organization_id: int) -> ResponseReturnValue:
     return _lines_response(
         organization,
         slots,
-        position=len(_posted_indices()) + 1,
+        position=len(posted_line_indices()) + 1,
         oob=f'<div id="paste-panel" hx-swap-oob="innerHTML">{panel}</div>',
     )
 

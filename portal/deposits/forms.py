@@ -61,6 +61,13 @@ from portal.models import InvoiceKind
 from portal.oneconnect import spec
 from portal.validators import EmailAddress
 
+_LINE_KEY = re.compile(r"lines-(\d+)-")
+
+
+def posted_line_indices() -> list[int]:
+    """The line indices the request posted, in order (gaps where lines were removed)."""
+    return sorted({int(match.group(1)) for key in request.form if (match := _LINE_KEY.match(key))})
+
 
 def _whole(pattern: re.Pattern[str]) -> str:
     # WTForms' Regexp only anchors at the start (re.match): the whole value must match.
@@ -570,7 +577,7 @@ class DepositForm(FlaskForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
-        if self._posted_line_count() > MAX_LINES:
+        if len(posted_line_indices()) > MAX_LINES:
             # FieldList keeps only max_entries lines: refuse rather than send fewer than typed.
             self.form_errors.append(
                 str(
@@ -711,12 +718,6 @@ class DepositForm(FlaskForm):
             self.inspected = inspect_upload(upload.stream, upload.filename)
         except InvalidInvoiceFile as error:
             raise ValidationError(str(error)) from error
-
-    def _posted_line_count(self) -> int:
-        prefix = f"{self.lines.name}-"
-        return len(
-            {key[len(prefix) :].split("-", 1)[0] for key in request.form if key.startswith(prefix)}
-        )
 
     def entry_lines(self) -> list[EntryLine]:
         return [entry.form.to_line() for entry in self.lines]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, request, send_file, url_for
@@ -14,7 +13,7 @@ from flask_login import current_user, login_required
 from portal import policy
 from portal.auth.forms import EmptyForm
 from portal.deposits import services
-from portal.deposits.forms import DepositForm
+from portal.deposits.forms import DepositForm, posted_line_indices
 from portal.deposits.history import Cursor, history_page
 from portal.deposits.storage import FileStore
 from portal.extensions import db
@@ -22,7 +21,6 @@ from portal.models import Deposit, DepositStatus, InvoiceKind, utcnow
 from portal.web import redirect_to, render
 
 bp = Blueprint("deposits", __name__)
-_LINE_KEY = re.compile(r"lines-(\d+)-")
 
 
 @bp.app_template_global()
@@ -185,19 +183,15 @@ def add_line(organization_id: int) -> ResponseReturnValue:
     organization = policy.organization_to_deposit_for(current_user, organization_id)
     form = DepositForm(formdata=None)
     # The page may hold gaps (removed lines): the new line sorts after every index it has.
-    form.lines.last_index = max(_posted_line_indices(), default=-1)
+    form.lines.last_index = max(posted_line_indices(), default=-1)
     form.lines.append_entry()
     return render(
         "deposits/_entry_line.html",
         line=form.lines.entries[-1],
-        position=len(_posted_line_indices()) + 1,
+        position=len(posted_line_indices()) + 1,
         organization=organization,
         autofocus=True,
     )
-
-
-def _posted_line_indices() -> set[int]:
-    return {int(match.group(1)) for key in request.form if (match := _LINE_KEY.match(key))}
 
 
 @bp.post("/deposits/lines/remove")
