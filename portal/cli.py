@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from portal.auth import services as accounts
+from portal.config import instance_secret
 from portal.extensions import db
 from portal.models import Organization, Role
 
@@ -48,15 +49,14 @@ def _fail(reason: str) -> NoReturn:
 
 @click.command("demo-admin")
 def demo_admin_command() -> None:
-    """Create the demo admin on first start (embedded sandbox only) and print how to log in."""
-    if not current_app.config["ONECONNECT_EMBEDDED"]:
-        return
-    password_file = Path(current_app.instance_path) / "demo-admin-password"
+    """Create the demo admin on first start and print how to log in (`make run` calls it; a
+    production deployment creates its first admin with create-user instead)."""
+    instance = Path(current_app.instance_path)
+    password_file = instance / "demo-admin-password"
     if accounts.find_user(DEMO_ADMIN_EMAIL) is None:
-        password = secrets.token_urlsafe(12)
+        # The password is kept (owner-only) before the account exists: it is never lost.
+        password = instance_secret(instance, password_file.name, lambda: secrets.token_urlsafe(12))
         accounts.create_user(DEMO_ADMIN_EMAIL, password, Role.ADMIN)
-        password_file.write_text(password + "\n")
-        password_file.chmod(0o600)
     if password_file.exists():
         click.echo(
             f"Demo admin: {DEMO_ADMIN_EMAIL} / password: {password_file.read_text().strip()}"

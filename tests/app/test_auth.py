@@ -1,3 +1,5 @@
+import re
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -213,3 +215,15 @@ def test_without_a_trusted_proxy_forwarded_headers_are_ignored(client: FlaskClie
     )
     [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sign_in")).all()
     assert event.ip_address == "198.51.100.9"
+
+
+def test_demo_admin_is_created_once_and_its_login_printed_each_start(
+    runner, client: FlaskClient
+) -> None:
+    first = runner.invoke(args=["demo-admin"])
+    second = runner.invoke(args=["demo-admin"])
+    assert first.exit_code == 0 and first.output == second.output
+    email, password = re.fullmatch(r"Demo admin: (\S+) / password: (\S+)\n", first.output).groups()
+    admins = db.session.scalars(select(User).where(User.role == Role.ADMIN)).all()
+    assert [admin.email for admin in admins] == [email]
+    assert client.post("/login", data={"email": email, "password": password}).status_code == 303
