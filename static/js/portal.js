@@ -116,3 +116,36 @@
     document.body.dispatchEvent(new CustomEvent("portal:lines-changed", { bubbles: true }));
   });
 })();
+
+// Counterparty suggestions: arrow keys move from the name field into the list and along it,
+// Escape goes back to the field (Tab and clicks work as well: they are plain buttons).
+(function () {
+  "use strict";
+
+  function suggestionButtons(list) {
+    return Array.prototype.slice.call(list.querySelectorAll("button"));
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (!(target instanceof HTMLElement)) { return; }
+    var listId = target.getAttribute("aria-controls");
+    var list = listId ? document.getElementById(listId) : target.closest(".suggestions");
+    if (!list || !list.classList.contains("suggestions")) { return; }
+    var buttons = suggestionButtons(list);
+    var field = document.querySelector('[aria-controls="' + list.id + '"]');
+    var position = buttons.indexOf(target);
+    var next = null;
+    if (event.key === "ArrowDown") {
+      next = buttons[Math.min(position + 1, buttons.length - 1)];
+    } else if (event.key === "ArrowUp") {
+      next = position > 0 ? buttons[position - 1] : field;
+    } else if (event.key === "Escape" && position >= 0) {
+      next = field;
+    }
+    if (next) {
+      event.preventDefault();
+      next.focus();
+    }
+  });
+})();
