@@ -175,11 +175,6 @@ def balance(lines: list[EntryLine]) -> Totals:
     return Totals(debit, credit)
 
 
-def totals(lines: list[EntryLine]) -> tuple[Decimal, Decimal]:
-    result = balance(lines)
-    return result.debit, result.credit
-
-
 def payload_totals(entries: dict[str, Any] | None) -> Totals:
     """Totals of an `entries` JSON as sent: its euro amounts, read back exactly."""
     lines = ((entries or {}).get("data") or {}).get("lines") or []

@@ -11,7 +11,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -288,20 +287,3 @@ def weekly_counts(visible: Select[tuple[Deposit]], *, weeks: int, today: date) -
         if 0 <= index < weeks:
             counts[index][DepositStatus(status)] = count
     return [Week(start, counts[n]) for n, start in enumerate(starts)]
-
-
-def entry_totals(deposit: Deposit) -> tuple[Decimal, Decimal]:
-    """The debit and credit totals of a deposit's entry lines, as sent."""
-    debit = credit = Decimal(0)
-    for line in (deposit.entries or {}).get("data", {}).get("lines", []):
-        debit += _amount(line.get("debit"))
-        credit += _amount(line.get("credit"))
-    return debit, credit
-
-
-def _amount(side: object) -> Decimal:
-    value = side.get("amount") if isinstance(side, dict) else None
-    try:
-        return Decimal(str(value)) if value is not None else Decimal(0)
-    except InvalidOperation:
-        return Decimal(0)

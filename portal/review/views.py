@@ -109,7 +109,6 @@ def detail(deposit_id: int) -> ResponseReturnValue:
         "review/detail.html",
         deposit=deposit,
         inline=_shows_inline(deposit),
-        totals=services.entry_totals(deposit),
     )
 
 

@@ -175,6 +175,7 @@ def test_detail_shows_the_invoice_beside_lines_totals_and_story(
     assert "Électricité" in page and "60610000" in page
     assert re.search(r'id="total-debit">1,000.50<', page)
     assert re.search(r'id="total-credit">1,000.50<', page)
+    assert "Balanced" in page and "In currency" not in page  # lines stored without a currency
     assert "Refused by the accounting firm" in page and "wrong VAT number" in page
     assert "Retry" not in page  # staff are read-only
 
