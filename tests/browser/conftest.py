@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,11 +10,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler
 
 from portal import create_app
 from portal.extensions import db
 from tests.conftest import TEST_ENCRYPTION_KEY
+from tests.support.serving import BackgroundServer
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium's own background traffic would only meet this machine's closed network.
@@ -74,14 +74,11 @@ def live_portal(database_url: str, tmp_path: Path) -> Iterator[LivePortal]:
             "RATELIMIT_ENABLED": False,
         }
     )
-    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = BackgroundServer(app, name="live-portal", port=port, request_handler=QuietHandler)
     try:
-        yield LivePortal(f"http://127.0.0.1:{port}", app)
+        yield LivePortal(server.url, app)
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
+        server.stop()
         if "sender" in app.extensions:
             sender_thread, stop = app.extensions["sender"]
             stop.set()

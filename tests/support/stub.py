@@ -7,11 +7,11 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.support.serving import BackgroundServer
 
 
 @dataclass(frozen=True)
@@ -30,38 +30,14 @@ class _Answer:
     delay: float
 
 
-class StubServer:
+class StubServer(BackgroundServer):
     """Plays an upstream or a webhook receiver: answers are queued, the last one repeats."""
 
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self._answers: list[_Answer] = [_Answer(204, {}, b"", 0.0)]
         self._changed = threading.Condition()
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.01},
-            name="stub-server",
-            daemon=True,
-        )
-        self._thread.start()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
+        super().__init__(self._wsgi, name="stub-server")
 
     def answer(
         self,
