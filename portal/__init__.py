@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as settings
+from portal import i18n, notices
 from portal.encryption import SecretBox
-from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -68,17 +68,11 @@ def _init_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     htmx.init_app(app)
-    babel.init_app(app)
+    i18n.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     app.extensions["secret_box"] = SecretBox(str(app.config["ENCRYPTION_KEYS"]))
-
-    app.jinja_env.globals.update(
-        current_locale=lambda: str(get_locale() or "en"),
-        format_date=format_date,
-        format_datetime=format_datetime,
-        format_decimal=format_decimal,
-    )
+    app.jinja_env.filters["reason"] = notices.reason_words
 
 
 def _init_oneconnect(app: Flask) -> None:

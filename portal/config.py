@@ -49,6 +49,8 @@ def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, obje
         "PORTAL_ONECONNECT_SCOPE": "ONECONNECT_SCOPE",
         "PORTAL_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     }
+    if env.get("PORTAL_DEFAULT_LOCALE"):
+        config["DEFAULT_LOCALE"] = _locale_setting(env["PORTAL_DEFAULT_LOCALE"])
     if env.get("PORTAL_PROXY_HOPS"):
         config["PROXY_HOPS"] = int(env["PORTAL_PROXY_HOPS"])
     if env.get("PORTAL_SENDER", "").lower() == "external":
@@ -60,6 +62,13 @@ def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, obje
         if env.get(variable):
             config[key] = env[variable]
     return config
+
+
+def _locale_setting(value: str) -> str:
+    locale = value.strip().lower()
+    if locale not in ("fr", "en"):
+        raise ValueError(f"PORTAL_DEFAULT_LOCALE must be fr or en, not {value!r}")
+    return locale
 
 
 def instance_secret(instance_dir: Path, name: str, make: Callable[[], str]) -> str:
@@ -138,7 +147,9 @@ BASE_CONFIG: dict[str, object] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
-    "BABEL_DEFAULT_LOCALE": "en",
+    # French first (the portal's users are French); PORTAL_DEFAULT_LOCALE may say otherwise.
+    "DEFAULT_LOCALE": "fr",
+    "BABEL_DEFAULT_LOCALE": "fr",
     "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "portal" / "translations"),
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,

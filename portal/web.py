@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Response, make_response, redirect, render_template
+from flask import Response, make_response, redirect, render_template, url_for
 from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 
@@ -32,3 +33,19 @@ def redirect_to(location: str) -> Response:
     if htmx and not htmx.boosted:
         return htmx_response(location=location)
     return redirect(location, code=303)
+
+
+def safe_next(target: str | None) -> str:
+    """`target` when it is a path of this site, else the home page: a `next` parameter must
+    never send a user to another host."""
+    if target:
+        parts = urlsplit(target)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+            and "\\" not in target
+        ):
+            return target
+    return url_for("main.home")

@@ -106,6 +106,9 @@ def app_config(database_url: str, tmp_path: Path, sandbox: Any, **extra: Any) ->
         "ONECONNECT_JWKS_URL": sandbox.jwks_url,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        # The test client sends no Accept-Language: these tests read the English pages, the
+        # language tests ask for French (the deployed default) explicitly.
+        "DEFAULT_LOCALE": "en",
     }
     config.update(extra)
     return config

@@ -14,7 +14,7 @@ from portal.auth import services
 from portal.auth.forms import EmptyForm, LoginForm, RegisterForm
 from portal.extensions import db, htmx, limiter, login_manager
 from portal.models import User
-from portal.web import redirect_to, render
+from portal.web import redirect_to, render, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -43,20 +43,6 @@ def _local_part(url: str | None) -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: `next` must never send a user to another host."""
-    if target:
-        parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-        ):
-            return target
-    return url_for("main.home")
-
-
 @bp.get("/login")
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
@@ -81,7 +67,7 @@ def login_submit() -> ResponseReturnValue:
             return render("auth/login.html", form=form), 429
         if user is not None:
             login_user(user)
-            return redirect_to(_safe_next(request.args.get("next")))
+            return redirect_to(safe_next(request.args.get("next")))
         form.form_errors.append(_("Wrong e-mail or password, or the account is deactivated."))
     return render("auth/login.html", form=form), 422
 

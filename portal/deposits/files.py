@@ -12,6 +12,7 @@ from typing import BinaryIO
 import filetype
 import pikepdf
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from PIL import Image
 
 from portal.oneconnect import spec
@@ -23,10 +24,10 @@ _READ_CHUNK = 1024 * 1024
 _ACTIVE_ACTIONS = (pikepdf.Name.JavaScript, pikepdf.Name.Launch)
 _MAX_PDF_DEPTH = 8
 _KIND_NAMES = {
-    "application/pdf": "a PDF document",
-    "image/jpeg": "a JPEG image",
-    "image/png": "a PNG image",
-    "image/bmp": "a BMP image",
+    "application/pdf": _l("a PDF document"),
+    "image/jpeg": _l("a JPEG image"),
+    "image/png": _l("a PNG image"),
+    "image/bmp": _l("a BMP image"),
 }
 MAX_FILE_NAME = 200
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import request
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -236,7 +236,7 @@ class EntryLineForm(Form):
         filters=[_strip],
         description=_l("Euros for one unit of the currency; blank for EUR."),
     )
-    duplicate = SubmitField(_l("Duplicate"))
+    duplicate = SubmitField(lazy_pgettext("entry line", "Duplicate"))
     remove = SubmitField(_l("Remove"))
 
     def validate(self, extra_validators: Any = None) -> bool:

@@ -9,18 +9,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from portal import audit
+from portal import audit, notices
 from portal.accounting.entries import EntryLine, entries_payload
 from portal.deposits import counterparties
 from portal.deposits.files import InspectedFile
 from portal.deposits.storage import FileStore
 from portal.encryption import SecretBox
 from portal.extensions import db
+from portal.i18n import format_when
 from portal.models import (
     Deposit,
     DepositEvent,
@@ -31,6 +31,7 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.notices import Notice
 from portal.oneconnect import errors as upstream
 from portal.oneconnect.client import OneConnectClient
 from portal.organizations.services import mark_revoked, organization_revoked_message
@@ -72,7 +73,7 @@ def queue_deposit(
     Raises DepositRefused when the organization is revoked or the reference already used here.
     """
     if not organization.is_active:
-        raise DepositRefused(revoked_message(organization.revocation_reason))
+        raise DepositRefused(str(revoked_message(organization.revocation_reason)))
     reference = command.external_reference or command.generated_reference or generate_reference()
     _ensure_reference_unused(organization, reference)
     key = store.save(command.stream)
@@ -147,7 +148,7 @@ def _ensure_reference_unused(organization: Organization, reference: str) -> None
                 "Choose another reference, or leave it blank.",
                 reference=reference,
                 file=existing.file_name,
-                date=format_datetime(existing.created_at, "short"),
+                date=format_when(existing.created_at),
             ),
             "external_reference",
         )
@@ -157,7 +158,7 @@ def _reference_taken_message(reference: str) -> str:
     return _("The reference %(reference)s is already used. Choose another.", reference=reference)
 
 
-def revoked_message(reason: str | None) -> str:
+def revoked_message(reason: str | None) -> Notice:
     return organization_revoked_message(reason)
 
 
@@ -366,24 +367,17 @@ def _record_outcome(deposit: Deposit, outcome: str | upstream.OneConnectError) -
     elif transient:
         _schedule_retry(deposit, outcome)
     elif isinstance(outcome, upstream.ValidationFailed):
-        _fail(
-            deposit,
-            _("OneConnect refused the deposit: %(detail)s", detail=outcome.detail or outcome),
-        )
+        cause = notices.text(outcome.detail) if outcome.detail else notices.of_error(outcome)
+        _fail(deposit, Notice("deposit.refused_by_oneconnect", {"cause": cause.as_data()}))
     elif isinstance(outcome, upstream.AuthenticationFailed):
-        _fail(
-            deposit,
-            _(
-                "OneConnect did not accept this organization's credentials. Reconnect the "
-                "organization with its current Integration ID and secret, then retry."
-            ),
-        )
+        _fail(deposit, Notice("deposit.credentials_refused"))
     elif isinstance(outcome, upstream.IntegrationNotFound):
-        _fail(deposit, _("OneConnect does not know this organization's integration any more."))
+        _fail(deposit, Notice("deposit.integration_unknown"))
     elif isinstance(outcome, StoredFileUnreadable):
-        _fail(deposit, _("The portal could not read the stored invoice file; deposit it again."))
+        _fail(deposit, Notice("deposit.file_unreadable"))
     else:
-        _fail(deposit, _("OneConnect gave an unexpected answer: %(detail)s", detail=outcome))
+        cause = notices.of_error(outcome)
+        _fail(deposit, Notice("deposit.unexpected_answer", {"cause": cause.as_data()}))
 
 
 def _schedule_retry(deposit: Deposit, error: upstream.OneConnectError) -> None:
@@ -395,15 +389,12 @@ def _schedule_retry(deposit: Deposit, error: upstream.OneConnectError) -> None:
     delay = retry_delay(deposit.attempts, getattr(error, "retry_after", None))
     # A long Retry-After still leaves one last attempt at the end of the window.
     deposit.next_attempt_at = min(now + timedelta(seconds=delay), deadline)
-    deposit.last_error = _(
-        "OneConnect could not be reached (%(detail)s). The invoice is kept and will be sent "
-        "again automatically.",
-        detail=error,
-    )
+    cause = notices.of_error(error)
+    deposit.last_error = Notice("deposit.waiting", {"cause": cause.as_data()})
     deposit.events.append(
         DepositEvent(
             kind=DepositEventKind.ATTEMPT_FAILED,
-            message=str(error),
+            message=cause,
             next_attempt_at=deposit.next_attempt_at,
         )
     )
@@ -417,12 +408,16 @@ def retry_delay(attempts: int, retry_after: float | None = None) -> float:
     return max(delay, retry_after or 0.0)
 
 
-def _expired_message(deposit: Deposit, error: Exception | None = None) -> str:
-    return _(
-        "OneConnect could not be reached for 24 hours (last error: %(detail)s). Use Retry to "
-        "try again.",
-        detail=error or deposit.last_error or _("none recorded"),
-    )
+def _expired_message(deposit: Deposit, error: upstream.OneConnectError | None = None) -> Notice:
+    if error is not None:
+        cause: Notice | None = notices.of_error(error)
+    else:  # the waiting notice's cause is the last error seen
+        waiting = deposit.last_error
+        nested = waiting.params.get("cause") if waiting is not None else None
+        cause = Notice.from_data(nested) if nested else None
+    if cause is None:
+        return Notice("deposit.expired_unknown")
+    return Notice("deposit.expired", {"cause": cause.as_data()})
 
 
 def _release(deposit: Deposit) -> Deposit:
@@ -434,7 +429,7 @@ def _release(deposit: Deposit) -> Deposit:
     return deposit
 
 
-def _record_sent(deposit: Deposit, document_id: str, note: str | None = None) -> None:
+def _record_sent(deposit: Deposit, document_id: str, note: Notice | None = None) -> None:
     deposit.status = DepositStatus.SENT
     deposit.document_id = document_id
     deposit.sent_at = utcnow()
@@ -446,11 +441,7 @@ def _record_sent(deposit: Deposit, document_id: str, note: str | None = None) ->
 def _record_duplicate(deposit: Deposit, duplicate: upstream.DuplicateReference) -> None:
     if deposit.maybe_delivered and duplicate.document_id:
         # An earlier attempt reached OneConnect but its answer was lost: this is our document.
-        _record_sent(
-            deposit,
-            duplicate.document_id,
-            _("An earlier attempt had reached OneConnect; its document was recognised."),
-        )
+        _record_sent(deposit, duplicate.document_id, Notice("deposit.recognised"))
         return
     deposit.status = DepositStatus.DUPLICATE
     deposit.document_id = duplicate.document_id
@@ -460,22 +451,14 @@ def _record_duplicate(deposit: Deposit, duplicate: upstream.DuplicateReference) 
     deposit.events.append(DepositEvent(kind=DepositEventKind.DUPLICATE, message=deposit.last_error))
 
 
-def duplicate_message(deposit: Deposit) -> str:
-    when = (
-        format_datetime(deposit.deposit_date, "short")
-        if deposit.deposit_date
-        else _("an unknown date")
-    )
-    return _(
-        "OneConnect already has a document with the reference %(reference)s "
-        "(document %(document)s, deposited on %(date)s). Nothing was sent again.",
-        reference=deposit.external_reference,
-        document=deposit.document_id or _("unknown"),
-        date=when,
-    )
+def duplicate_message(deposit: Deposit) -> Notice:
+    params = {"reference": deposit.external_reference, "document": deposit.document_id}
+    if deposit.deposit_date is None:
+        return Notice("deposit.duplicate_undated", params)
+    return Notice("deposit.duplicate", {**params, "deposited_at": deposit.deposit_date.isoformat()})
 
 
-def _fail(deposit: Deposit, message: str) -> None:
+def _fail(deposit: Deposit, message: Notice) -> None:
     deposit.status = DepositStatus.FAILED
     deposit.last_error = message
     deposit.next_attempt_at = None

@@ -173,7 +173,7 @@ def _flash_outcome(deposit: Deposit) -> None:
     elif deposit.status is DepositStatus.REFUSED:
         flash(_("The accounting firm refused this invoice; see the reason below."), "error")
     else:
-        flash(deposit.last_error or deposit.status.label, "error")
+        flash(str(deposit.last_error or deposit.status.label), "error")
 
 
 @bp.post("/organizations/<int:organization_id>/deposits/lines")

@@ -14,6 +14,7 @@ from portal.extensions import db
 from portal.models.organizations import Organization
 from portal.models.types import UTCDateTime, ValueEnum, utcnow
 from portal.models.users import User
+from portal.notices import Notice, NoticeText
 
 
 class InvoiceKind(enum.Enum):
@@ -87,7 +88,8 @@ class Deposit(db.Model):
     document_id: Mapped[str | None] = mapped_column(String(255), index=True)
     deposit_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rejection_reason: Mapped[str | None] = mapped_column(Text)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    # Why it waits or failed, worded when read (a code and its parameters).
+    last_error: Mapped[Notice | None] = mapped_column(NoticeText())
     attempts: Mapped[int] = mapped_column(default=0)
     # Delivery queue: retried with backoff until `queued_at` + 24 h; a worker claims a deposit
     # for a lease so that no two workers send it at the same time.
@@ -157,7 +159,7 @@ class DepositEvent(db.Model):
         ForeignKey("deposits.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[DepositEventKind] = mapped_column(ValueEnum(DepositEventKind))
-    message: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[Notice | None] = mapped_column(NoticeText())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # For a failed attempt: when the sender will try again (None: not retried).

@@ -34,6 +34,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The language the user chose with the switch ("fr", "en"); None: their browser's.
+    locale: Mapped[str | None] = mapped_column(String(5))
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users at sign-in and on reload

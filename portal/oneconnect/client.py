@@ -130,10 +130,12 @@ class TokenProvider:
             )
         except _NETWORK_ERRORS as exc:
             raise TransientError(
-                "OneConnect's sign-in service could not be reached. Try again later."
+                "OneConnect's sign-in service could not be reached.", code="token_unreachable"
             ) from exc
         except requests.RequestException as exc:
-            raise UnexpectedResponse("The portal could not ask OneConnect for access.") from exc
+            raise UnexpectedResponse(
+                "The portal could not ask OneConnect for access.", code="token_request_failed"
+            ) from exc
         if not 200 <= response.status_code < 300:
             raise _token_error(response)
         return _read_token(response, started)
@@ -236,7 +238,9 @@ class OneConnectClient:
         )
         document_id = _json_body(response).get("documentId")
         if not isinstance(document_id, str) or not document_id:
-            raise UnexpectedResponse("OneConnect accepted the invoice but gave no documentId.")
+            raise UnexpectedResponse(
+                "OneConnect accepted the invoice but gave no documentId.", code="no_document_id"
+            )
         return ImportResult(document_id)
 
     def integration_status(self, integration_id: str, integration_secret: str) -> IntegrationStatus:
@@ -275,7 +279,8 @@ class OneConnectClient:
         if not _SECRET_SHAPE.fullmatch(integration_secret):
             raise AuthenticationFailed(
                 "The integration secret contains spaces or characters OneConnect never issues. "
-                "Copy it again from OneConnect."
+                "Copy it again from OneConnect.",
+                code="secret_malformed",
             )
         for attempt in (1, 2):
             token = self.tokens.get()
@@ -320,10 +325,10 @@ class OneConnectClient:
                 allow_redirects=False,
             )
         except _NETWORK_ERRORS as exc:
-            raise TransientError("OneConnect could not be reached. Try again later.") from exc
+            raise TransientError("OneConnect could not be reached.") from exc
         except requests.RequestException as exc:
             raise UnexpectedResponse(
-                "The portal could not send its request to OneConnect."
+                "The portal could not send its request to OneConnect.", code="request_failed"
             ) from exc
 
 
@@ -336,15 +341,17 @@ def _token_error(response: requests.Response) -> OneConnectError:
         )
     if status in (408, 429) or status >= 500:
         return TransientError(
-            f"OneConnect's sign-in service is unavailable for now (HTTP {status}). "
-            "Try again later.",
+            f"OneConnect's sign-in service is unavailable for now (HTTP {status}).",
             status,
             retry_after=retry_after_seconds(response),
+            code="token_unavailable",
         )
     if 300 <= status < 400:
         logger.warning("OneConnect token endpoint answered HTTP %s; redirect not followed", status)
     return UnexpectedResponse(
-        f"OneConnect's sign-in service gave an unexpected answer (HTTP {status}).", status
+        f"OneConnect's sign-in service gave an unexpected answer (HTTP {status}).",
+        status,
+        code="token_unexpected",
     )
 
 
@@ -362,7 +369,10 @@ def _read_token(response: requests.Response, started: float) -> _Token:
         or not isinstance(token_type, str)
         or token_type.lower() != "bearer"
     ):
-        raise UnexpectedResponse("OneConnect's sign-in service gave a token the portal cannot use.")
+        raise UnexpectedResponse(
+            "OneConnect's sign-in service gave a token the portal cannot use.",
+            code="token_unusable",
+        )
     # Counted from before the request was sent, so network time only makes us renew earlier.
     return _Token(value, started + expires_in * spec.TOKEN_RENEWAL_FRACTION)
 
@@ -397,6 +407,7 @@ def _json_body(response: requests.Response) -> dict[str, Any]:
         raise UnexpectedResponse(
             f"OneConnect gave an answer the portal cannot read (HTTP {response.status_code}).",
             response.status_code,
+            code="unreadable_answer",
         )
     return body
 

@@ -18,20 +18,45 @@ _REVOKED_WORD = re.compile(r"\brevoked\b", re.IGNORECASE)
 
 
 class OneConnectError(Exception):
-    """Anything that kept a OneConnect call from succeeding; `str()` is readable by a user."""
+    """Anything that kept a OneConnect call from succeeding.
 
-    def __init__(self, message: str, status: int | None = None, problem: Problem | None = None):
+    `str()` is an English sentence for logs and the command line; `code` and `params` say the
+    same as data, so that the portal words it in its reader's language when it is read.
+    """
+
+    code = "unexpected"
+
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        problem: Problem | None = None,
+        *,
+        code: str | None = None,
+        params: dict[str, Any] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.status = status
         self.problem = problem
+        if code is not None:
+            self.code = code
+        self.params: dict[str, Any] = dict(params or {})
+        if status is not None:
+            self.params.setdefault("status", status)
 
 
 class ValidationFailed(OneConnectError):
     """400 VALIDATION_ERROR: the file or its data was refused; sending it again will not help."""
 
     def __init__(self, detail: str, status: int | None = 400, problem: Problem | None = None):
-        super().__init__(f"OneConnect refused the file: {detail}", status, problem)
+        super().__init__(
+            f"OneConnect refused the file: {detail}",
+            status,
+            problem,
+            code="validation",
+            params={"detail": detail},
+        )
         self.detail = detail
 
 
@@ -50,6 +75,8 @@ class IntegrationRevoked(OneConnectError):
             "Ask the accounting firm for a new invitation.",
             status,
             problem,
+            code="revoked",
+            params={"reason": reason},
         )
         self.reason = reason
         self.error_code = error_code
@@ -71,6 +98,11 @@ class DuplicateReference(OneConnectError):
             f"This external reference was already used for an invoice deposited{when}{document}.",
             status,
             problem,
+            code="duplicate",
+            params={
+                "document": document_id,
+                "deposited_at": deposit_date.isoformat() if deposit_date else None,
+            },
         )
         self.document_id = document_id
         self.deposit_date = deposit_date
@@ -79,18 +111,26 @@ class DuplicateReference(OneConnectError):
 class AuthenticationFailed(OneConnectError):
     """OneConnect refused our credentials: the integration secret or the partner credentials."""
 
+    code = "credentials_refused"
+
 
 class PartnerCredentialsRefused(AuthenticationFailed):
     """The token endpoint refused the portal's own partner credentials: an operator's problem,
     not the organization's."""
 
+    code = "partner_credentials_refused"
+
 
 class IntegrationNotFound(OneConnectError):
     """404: OneConnect does not know this integration id."""
 
+    code = "integration_unknown"
+
 
 class TransientError(OneConnectError):
     """OneConnect could not be reached or is busy; the same call may succeed later."""
+
+    code = "unreachable"
 
     def __init__(
         self,
@@ -98,8 +138,10 @@ class TransientError(OneConnectError):
         status: int | None = None,
         problem: Problem | None = None,
         retry_after: float | None = None,
+        *,
+        code: str | None = None,
     ):
-        super().__init__(message, status, problem)
+        super().__init__(message, status, problem, code=code)
         self.retry_after = retry_after
 
 
@@ -114,14 +156,16 @@ def error_from_response(response: requests.Response) -> OneConnectError:
         return UnexpectedResponse(
             f"OneConnect answered with a redirection (HTTP {status}); it was not followed.",
             status,
+            code="redirect",
         )
     problem = problem_of(response)
     if status in (408, 429) or status >= 500:
         return TransientError(
-            f"OneConnect is unavailable for now (HTTP {status}). Try again later.",
+            f"OneConnect is unavailable for now (HTTP {status}).",
             status,
             problem,
             retry_after=retry_after_seconds(response),
+            code="unavailable",
         )
     if status == 401:
         return _unauthorized(response, problem)
@@ -131,7 +175,9 @@ def error_from_response(response: requests.Response) -> OneConnectError:
         )
     if problem is None:
         return UnexpectedResponse(
-            f"OneConnect gave an answer the portal cannot read (HTTP {status}).", status
+            f"OneConnect gave an answer the portal cannot read (HTTP {status}).",
+            status,
+            code="unreadable_answer",
         )
     if status == 400:
         return _bad_request(problem)
@@ -149,6 +195,8 @@ def error_from_response(response: requests.Response) -> OneConnectError:
         f"OneConnect refused the request (HTTP {status}): {_problem_text(problem)}",
         status,
         problem,
+        code="request_refused",
+        params={"detail": _problem_text(problem)},
     )
 
 

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal import audit
+from portal import audit, notices
 from portal.auth.services import find_user
 from portal.encryption import SecretBox
 from portal.extensions import db
@@ -22,6 +22,7 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.notices import Notice
 from portal.oneconnect import errors as upstream
 from portal.oneconnect.client import OneConnectClient
 
@@ -110,7 +111,10 @@ def check_integration(integration_id: str, secret: str, client: OneConnectClient
         ) from error
     except upstream.OneConnectError as error:
         raise ConnectionRefused(
-            _("OneConnect gave an unexpected answer (%(detail)s); nothing was saved.", detail=error)
+            _(
+                "OneConnect gave an unexpected answer (%(detail)s); nothing was saved.",
+                detail=notices.describe(error),
+            )
         ) from error
     if not status.active:
         raise ConnectionRefused(_revoked_message(status.revocation_reason))
@@ -120,7 +124,7 @@ def _revoked_message(reason: str | None) -> str:
     return _(
         "This integration has been revoked (%(reason)s). Ask your accountant for a new "
         "invitation to get a new Integration ID and secret.",
-        reason=reason or _("no reason given"),
+        reason=notices.reason_words(reason),
     )
 
 
@@ -162,12 +166,8 @@ def mark_revoked(
         deposit.events.append(DepositEvent(kind=DepositEventKind.FAILED, message=message))
 
 
-def organization_revoked_message(reason: str | None) -> str:
-    return _(
-        "This organization's OneConnect integration was revoked (%(reason)s). Reconnect it "
-        "with a new Integration ID and secret from your accountant's invitation.",
-        reason=reason or _("no reason given"),
-    )
+def organization_revoked_message(reason: str | None) -> Notice:
+    return Notice("organization.revoked", {"reason": reason})
 
 
 class OrganizationActionRefused(Exception):
@@ -200,7 +200,10 @@ def disconnect_organization(
         ) from error
     except upstream.OneConnectError as error:
         raise OrganizationActionRefused(
-            _("OneConnect refused the revocation (%(detail)s); nothing was changed.", detail=error)
+            _(
+                "OneConnect refused the revocation (%(detail)s); nothing was changed.",
+                detail=notices.describe(error),
+            )
         ) from error
     mark_revoked(organization, reason, source="portal", actor=actor)
     db.session.commit()
@@ -223,7 +226,10 @@ def refresh_status(
         reason: str | None = error.reason
     except upstream.OneConnectError as error:
         raise OrganizationActionRefused(
-            _("OneConnect could not tell the integration's status (%(detail)s).", detail=error)
+            _(
+                "OneConnect could not tell the integration's status (%(detail)s).",
+                detail=notices.describe(error),
+            )
         ) from error
     else:
         reason = status.revocation_reason

@@ -7,6 +7,7 @@ import json
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from portal import notices
 from portal.extensions import db
 from portal.models import (
     Deposit,
@@ -170,7 +171,7 @@ def _apply_document_status(
             kind=DepositEventKind.ACCEPTED
             if decision is DepositStatus.ACCEPTED
             else DepositEventKind.REFUSED,
-            message=deposit.rejection_reason,
+            message=notices.text(reason) if decision is DepositStatus.REFUSED and reason else None,
         )
     )
     return ProcessingOutcome.APPLIED, None

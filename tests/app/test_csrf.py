@@ -32,6 +32,7 @@ def protected_client(database_url: str, tmp_path: Path, sandbox) -> Iterator[Fla
         "/organizations/1/deposits/lines",
         "/deposits/lines/remove",
         "/deposits/1/retry",
+        "/language",
     ],
 )
 def test_every_form_post_without_a_token_is_refused(

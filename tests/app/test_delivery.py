@@ -34,6 +34,7 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.notices import reason_words
 from portal.oneconnect import spec
 from portal.sandbox.faults import Target
 from tests import factories
@@ -147,7 +148,7 @@ def test_a_lost_answer_is_reconciled_from_the_409(
     drain(app)
     deposit = db.session.get(Deposit, deposit_id)
     assert deposit.attempts == 2
-    assert "earlier attempt had reached OneConnect" in deposit.events[-1].message
+    assert "earlier attempt had reached OneConnect" in str(deposit.events[-1].message)
 
 
 def test_a_409_for_a_reference_never_sent_here_is_a_duplicate(
@@ -201,7 +202,7 @@ def test_retries_stop_after_24_hours_with_a_retry_button(
     Sender(app).run_once()
     deposit = db.session.get(Deposit, deposit_id)
     assert deposit.status is DepositStatus.FAILED
-    assert "could not be reached for 24 hours" in deposit.last_error
+    assert "could not be reached for 24 hours" in str(deposit.last_error)
     sandbox.state.faults.clear()
     login_as(deposit.created_by)
     assert ">Retry</button>" in client.get(f"/deposits/{deposit_id}").get_data(as_text=True)
@@ -254,7 +255,10 @@ def test_every_form_of_revocation_fails_queued_deposits_and_refuses_new_ones(
     for deposit_id in ids:
         deposit = db.session.get(Deposit, deposit_id)
         assert deposit.status is DepositStatus.FAILED
-        assert expected_reason in deposit.last_error
+        # Stored as OneConnect's reason, worded for the reader when shown.
+        assert deposit.last_error.code == "organization.revoked"
+        assert deposit.last_error.params["reason"] == expected_reason
+        assert reason_words(expected_reason) in str(deposit.last_error)
     with pytest.raises(services.DepositRefused, match="Reconnect it"):
         queue(app, organization, count=1)
     assert len(sandbox.state.documents()) <= 1  # at most the import that revealed it
@@ -415,7 +419,7 @@ def test_a_stored_file_that_vanished_fails_the_deposit_with_a_clear_reason(
     drain(app)
     deposit = db.session.get(Deposit, deposit_id)
     assert deposit.status is DepositStatus.FAILED
-    assert "could not read the stored invoice file" in deposit.last_error
+    assert "could not read the stored invoice file" in str(deposit.last_error)
     assert sandbox.state.documents() == []
 
 
@@ -455,7 +459,7 @@ def test_refused_partner_credentials_keep_deposits_waiting(
     Sender(app).run_once()
     deposit = db.session.get(Deposit, deposit_id, populate_existing=True)
     assert deposit.status is DepositStatus.QUEUED
-    assert "partner credentials" in deposit.last_error
+    assert "partner credentials" in str(deposit.last_error)
     drain(app)
     assert_each_sent_exactly_once(sandbox, [deposit_id])
 

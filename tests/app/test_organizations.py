@@ -66,7 +66,7 @@ def test_a_revoked_integration_is_refused_with_its_reason(
     response = connect(client, integration_id, secret)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "revoked" in page and "SMB Closed" in page
+    assert "revoked" in page and "the company was closed" in page
     assert db.session.scalars(select(Organization)).first() is None
 
 

@@ -176,7 +176,7 @@ def test_a_revocation_marks_the_organization_revoked_and_stops_deposits(
     owner = organization.memberships[0].user
     login_as(owner)
     page = client.get(f"/organizations/{organization.id}/deposits/new").get_data(as_text=True)
-    assert "was revoked (CPA Closed)" in page
+    assert "was revoked (the accounting firm closed the file)" in page
     assert 'name="invoice_file"' not in page
 
 

@@ -1,0 +1,148 @@
+"""The page's language (French first, English the alternative) and values formatted in it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    refresh,
+)
+from flask_login import current_user
+
+from portal.extensions import babel
+
+LOCALES = ("fr", "en")
+DEFAULT_LOCALE = "fr"
+# Signed-out visitors' choice; signed-in users' choice is saved on their account.
+LOCALE_COOKIE = "portal_locale"
+LOCALE_COOKIE_MAX_AGE = 365 * 24 * 3600
+LANGUAGE_NAMES = {"fr": "Français", "en": "English"}  # each in its own language, never translated
+
+# Patterns per locale: French as France writes them, English as an English reader expects.
+_DATETIME_PATTERNS = {"fr": "dd/MM/yyyy HH:mm", "en": "MMM d, yyyy, h:mm a"}
+_DATE_PATTERNS = {"fr": "dd/MM/yyyy", "en": "MMM d, yyyy"}
+_AMOUNT_PATTERN = "#,##0.00"
+
+
+def supported(value: str | None) -> str | None:
+    """`value` when it names a language of the portal ("fr", "en"), else None."""
+    return value if value in LOCALES else None
+
+
+def choose_locale(
+    saved: str | None,
+    cookie: str | None,
+    accepted: Iterable[str],
+    default: str,
+) -> str:
+    """The account's choice, else the signed-out cookie, else the browser's first language the
+    portal speaks (`fr…` or `en…`, in the browser's order of preference), else `default`."""
+    for choice in (saved, cookie):
+        if supported(choice):
+            return str(choice)
+    for tag in accepted:
+        language = tag.replace("_", "-").split("-")[0].strip().lower()
+        if language in LOCALES:
+            return language
+    return supported(default) or DEFAULT_LOCALE
+
+
+def select_locale() -> str:
+    if not has_request_context():  # the sender, the command line: the portal's default
+        return supported(str(current_app.config.get("DEFAULT_LOCALE"))) or DEFAULT_LOCALE
+    saved = getattr(current_user, "locale", None) if current_user else None
+    return choose_locale(
+        saved,
+        request.cookies.get(LOCALE_COOKIE),
+        (tag for tag, quality in request.accept_languages if quality > 0),
+        str(current_app.config.get("DEFAULT_LOCALE", DEFAULT_LOCALE)),
+    )
+
+
+def page_locale() -> str:
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
+def format_when(moment: datetime | None) -> str:
+    """01/12/2026 19:43 in French, Dec 1, 2026, 7:43 PM in English; Europe/Paris time."""
+    if moment is None:
+        return ""
+    return format_datetime(moment, _DATETIME_PATTERNS[page_locale()])
+
+
+def format_day(day: date | datetime | None) -> str:
+    """01/12/2026 in French, Dec 1, 2026 in English."""
+    if day is None:
+        return ""
+    return format_date(day, _DATE_PATTERNS[page_locale()])
+
+
+def format_amount(value: Decimal | float | int | None) -> str:
+    """Two decimals, grouped: 1 234,56 in French, 1,234.56 in English."""
+    if value is None:
+        return ""
+    return format_decimal(value, _AMOUNT_PATTERN)
+
+
+def format_money(value: Decimal | float | int | None, currency: str = "EUR") -> str:
+    """An amount with its currency: 1 234,56 € in French, €1,234.56 in English."""
+    if value is None:
+        return ""
+    return format_currency(value, currency or "EUR")
+
+
+def format_count(value: int | float | Decimal | None) -> str:
+    """A whole number grouped by thousands: 5 000 000 in French, 5,000,000 in English."""
+    if value is None:
+        return ""
+    return format_decimal(value, "#,##0.##")
+
+
+def switch_return_path() -> str:
+    """Where the language switch leads back: this page, or for a page answering a POST (a form
+    with errors) the page the form was on."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return "/"
+
+
+def format_rate(value: Decimal | float | None) -> str:
+    """An exchange rate with up to six decimals: 0,921534 in French, 0.921534 in English."""
+    if value is None:
+        return ""
+    return format_decimal(value, "#,##0.######")
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("DEFAULT_LOCALE", DEFAULT_LOCALE)
+    # Outside a request (the sender, the command line) words are chosen in the default language.
+    app.config["BABEL_DEFAULT_LOCALE"] = supported(app.config["DEFAULT_LOCALE"]) or DEFAULT_LOCALE
+    babel.init_app(app, locale_selector=select_locale)
+    # Flask-Babel caches the choice on `g`, which lives as long as the application context: one
+    # held across requests (tests, a worker) would keep the first request's language.
+    app.before_request(refresh)
+    app.jinja_env.filters.update(
+        when=format_when,
+        day=format_day,
+        amount=format_amount,
+        money=format_money,
+        count=format_count,
+        rate=format_rate,
+    )
+    app.jinja_env.globals.update(
+        current_locale=page_locale,
+        language_names=LANGUAGE_NAMES,
+        switch_return_path=switch_return_path,
+    )
