@@ -65,6 +65,11 @@ _SENTENCES: dict[str, Any] = {
         "This organization's OneConnect integration was revoked (%(reason)s). Reconnect it "
         "with a new Integration ID and secret from your accountant's invitation."
     ),
+    "webhook.verified": _l("verified (key %(kid)s)"),
+    "webhook.verified_no_kid": _l("verified"),
+    "webhook.unknown_state": _l("unknown documentState %(state)s"),
+    "webhook.stale": _l("the deposit is already %(deposit_status)s by a later event"),
+    "webhook.unknown_integration": _l("no organization has this integration"),
     "upstream.unexpected": _l("OneConnect gave an answer the portal did not expect."),
     "upstream.redirect": _l(
         "OneConnect answered with a redirection (HTTP %(status)s); it was not followed."
@@ -191,6 +196,13 @@ def _word_value(name: str, value: Any) -> str:
             return value
     if name == "reason":
         return reason_words(str(value))
+    if name == "deposit_status":
+        from portal.models.deposits import DepositStatus  # the models store notices
+
+        try:
+            return DepositStatus(value).label
+        except ValueError:
+            return str(value)
     return str(value)
 
 

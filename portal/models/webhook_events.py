@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
 from portal.models.types import UTCDateTime, ValueEnum, utcnow
+from portal.notices import Notice, NoticeText
 
 
 class ProcessingOutcome(enum.Enum):
@@ -32,11 +33,12 @@ class WebhookEvent(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     body: Mapped[str] = mapped_column(Text)
     # Only verified deliveries are stored; this records which key vouched for it.
-    verification: Mapped[str] = mapped_column(String(200))
+    verification: Mapped[Notice] = mapped_column(NoticeText())
     outcome: Mapped[ProcessingOutcome] = mapped_column(
         ValueEnum(ProcessingOutcome), default=ProcessingOutcome.PENDING
     )
-    outcome_detail: Mapped[str | None] = mapped_column(Text)
+    # Why an event was not applied, worded when read.
+    outcome_detail: Mapped[Notice | None] = mapped_column(NoticeText())
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     integration_id: Mapped[str | None] = mapped_column(String(255), index=True)
     document_id: Mapped[str | None] = mapped_column(String(255), index=True)

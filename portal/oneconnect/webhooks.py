@@ -157,7 +157,8 @@ def verify_delivery(
     *,
     now: float | None = None,
 ) -> dict[str, Any]:
-    """Check a delivery's `Authorization: Bearer <JWS>` against the raw body and return its claims.
+    """Check a delivery's `Authorization: Bearer <JWS>` against the raw body and return its claims
+    (with the token's header under `_header`).
 
     May send a JWKS request through `keys`. Raises SignatureInvalid (missing or malformed token,
     no kid, algorithm not allowed, bad signature, stale or missing `iat`, body hash missing or
@@ -182,7 +183,8 @@ def verify_delivery(
         raise SignatureInvalid(f"token rejected: {exc}") from exc
     _check_issued_at(claims, time.time() if now is None else now)
     _check_body_hash(claims, body)
-    return claims
+    # The header is authentic now that the signature holds: it says which key vouched.
+    return {**claims, "_header": header}
 
 
 def _bearer_token(authorization: str | None) -> str:

@@ -19,6 +19,7 @@ from portal.models import (
     WebhookEvent,
     utcnow,
 )
+from portal.notices import Notice
 from portal.oneconnect import spec
 from portal.oneconnect.webhooks import CloudEvent
 from portal.organizations.services import mark_revoked
@@ -40,7 +41,7 @@ class DuplicateEvent(Exception):
     """This event id was stored before: the delivery is a repeat and changes nothing."""
 
 
-def record_event(event: CloudEvent, body: bytes, verification: str) -> WebhookEvent:
+def record_event(event: CloudEvent, body: bytes, verification: Notice) -> WebhookEvent:
     """Store a verified event and apply it, in one transaction (committed).
 
     Raises DuplicateEvent for an id seen before (nothing changes), or SQLAlchemyError when the
@@ -144,20 +145,22 @@ def _find_deposit(data: dict[str, object]) -> Deposit | None:
 
 def _apply_document_status(
     stored: WebhookEvent, data: dict[str, object]
-) -> tuple[ProcessingOutcome, str | None]:
+) -> tuple[ProcessingOutcome, Notice | None]:
     state = data.get("documentState")
     decision = {
         spec.DOCUMENT_ACCEPTED.lower(): DepositStatus.ACCEPTED,
         spec.DOCUMENT_REFUSED.lower(): DepositStatus.REFUSED,
     }.get(state.lower() if isinstance(state, str) else "")
     if decision is None:
-        return ProcessingOutcome.ERROR, f"unknown documentState {state!r}"
+        return ProcessingOutcome.ERROR, Notice("webhook.unknown_state", {"state": str(state)[:100]})
     deposit = _find_deposit(data)
     if deposit is None:
         return ProcessingOutcome.UNKNOWN_DOCUMENT, None
     stored.deposit_id = deposit.id
     if not _is_newer(stored, decision, deposit):
-        return ProcessingOutcome.STALE, f"deposit already {deposit.status.value} by a later event"
+        return ProcessingOutcome.STALE, Notice(
+            "webhook.stale", {"deposit_status": deposit.status.value}
+        )
     reason = _rejection_reason(data)
     deposit.status = decision
     deposit.decided_at = utcnow()
@@ -196,7 +199,7 @@ def _is_newer(stored: WebhookEvent, decision: DepositStatus, deposit: Deposit) -
     return (_DECISION_RANK[decision], stored.event_id) > current
 
 
-def _apply_revocation(data: dict[str, object]) -> tuple[ProcessingOutcome, str | None]:
+def _apply_revocation(data: dict[str, object]) -> tuple[ProcessingOutcome, Notice | None]:
     integration_id = _text(data.get("integrationId"))
     organization = None
     if integration_id:
@@ -206,7 +209,7 @@ def _apply_revocation(data: dict[str, object]) -> tuple[ProcessingOutcome, str |
             )
         ).first()
     if organization is None:
-        return ProcessingOutcome.UNKNOWN_DOCUMENT, "no organization has this integration"
+        return ProcessingOutcome.UNKNOWN_DOCUMENT, Notice("webhook.unknown_integration")
     reason = _text(data.get(spec.REVOCATION_EVENT_REASON_MEMBER)) or _text(
         data.get(spec.REVOCATION_REASON_MEMBER)
     )

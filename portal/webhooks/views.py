@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import csrf, db
+from portal.notices import Notice
 from portal.oneconnect.webhooks import (
     KeysUnavailable,
     NotACloudEvent,
@@ -65,7 +66,11 @@ def one_connect() -> ResponseReturnValue:
     return _answer(202, status="accepted")
 
 
-def _verification_note(claims: dict[str, object]) -> str:
+def _verification_note(claims: dict[str, object]) -> Notice:
     header = claims.get("_header") if isinstance(claims.get("_header"), dict) else {}
     kid = header.get("kid") if isinstance(header, dict) else None
-    return f"verified (kid {kid})" if kid else "verified"
+    return (
+        Notice("webhook.verified", {"kid": str(kid)[:100]})
+        if kid
+        else Notice("webhook.verified_no_kid")
+    )

@@ -87,7 +87,7 @@ def test_an_accepted_event_moves_the_deposit_to_accepted(
     stored = db.session.scalars(select(WebhookEvent)).one()
     assert stored.outcome is ProcessingOutcome.APPLIED
     assert stored.deposit_id == sent.id
-    assert stored.verification.startswith("verified")
+    assert stored.verification.code == "webhook.verified" and stored.verification.params["kid"]
 
 
 def test_a_refusal_records_its_reason(client: FlaskClient, sandbox, sent: Deposit) -> None:
