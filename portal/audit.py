@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
 from portal.models import AuditEvent, Organization, User
@@ -52,6 +53,41 @@ ACTIONS = (
     DEPOSIT_RETRIED,
     WEBHOOK_REPROCESSED,
 )
+
+# Each action in the reader's words: the log stores the code, the page chooses the language.
+_LABELS: dict[str, Any] = {
+    SIGN_IN: _l("Signed in"),
+    SIGN_IN_FAILED: _l("Failed sign-in"),
+    SIGN_IN_THROTTLED: _l("Sign-in blocked after repeated failures"),
+    SIGN_OUT: _l("Signed out"),
+    USER_REGISTERED: _l("Account registered by its user"),
+    USER_CREATED: _l("User created by an administrator"),
+    USER_ROLE_CHANGED: _l("Role changed"),
+    USER_DEACTIVATED: _l("Account deactivated"),
+    USER_REACTIVATED: _l("Account reactivated"),
+    USER_PASSWORD_RESET: _l("Password reset"),
+    ORGANIZATION_CONNECTED: _l("Organization connected"),
+    ORGANIZATION_REVOKED: _l("Integration revoked"),
+    ORGANIZATION_STATUS_REFRESHED: _l("Integration status checked with OneConnect"),
+    ORGANIZATION_SECRET_REPLACED: _l("Integration secret replaced"),
+    MEMBER_ADDED: _l("Member added to an organization"),
+    STAFF_ASSIGNED: _l("Staff assigned to an organization"),
+    STAFF_UNASSIGNED: _l("Staff removed from an organization"),
+    DEPOSIT_CREATED: _l("Invoice deposited"),
+    DEPOSIT_RETRIED: _l("Deposit sent again"),
+    WEBHOOK_REPROCESSED: _l("Webhook event processed again"),
+}
+
+
+def action_label(code: str) -> str:
+    """The action in the reader's language; a code this release does not know, as it is."""
+    label = _LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """(code, words) for every action, in the order of ACTIONS: the audit filter's options."""
+    return [(code, action_label(code)) for code in ACTIONS]
 
 
 def record(

@@ -115,8 +115,19 @@ _SENTENCES: dict[str, Any] = {
     ),
 }
 
+# Reasons the portal gives when it revokes, kept in English like OneConnect's own and worded for
+# each reader when shown.
+ADMIN_REVOCATION_REASON = "Revoked by an administrator"
+_MEMBER_REVOCATION_PREFIX = "Disconnected by "
+
+
+def member_revocation_reason(email: str) -> str:
+    return f"{_MEMBER_REVOCATION_PREFIX}{email}"
+
+
 # OneConnect's revocation reasons are codes of its own; shown in the reader's words.
 _REASONS: dict[str, Any] = {
+    ADMIN_REVOCATION_REASON.lower(): _l("revoked by an administrator"),
     spec.REVOCATION_REASONS[spec.SMB_CLOSED].lower(): _l("the company was closed"),
     spec.REVOCATION_REASONS[spec.SMB_NOTFOUND].lower(): _l("the company was not found"),
     spec.REVOCATION_REASONS[spec.CPA_CLOSED].lower(): _l("the accounting firm closed the file"),
@@ -167,7 +178,11 @@ def reason_words(reason: str | None) -> str:
     if not reason:
         return gettext("no reason given")
     known = _REASONS.get(reason.strip().lower())
-    return str(known) if known is not None else reason
+    if known is not None:
+        return str(known)
+    if reason.startswith(_MEMBER_REVOCATION_PREFIX):
+        return gettext("disconnected by %(email)s", email=reason[len(_MEMBER_REVOCATION_PREFIX) :])
+    return reason
 
 
 def word(notice: Notice) -> str:

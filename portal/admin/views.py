@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from portal import audit, policy
-from portal.admin import services
+from portal import audit, notices, policy
+from portal.admin import services, words
 from portal.admin.forms import (
     AssignForm,
     AuditFilterForm,
@@ -40,6 +40,17 @@ PAGE_SIZE = 50
 @login_required
 def admins_only() -> None:
     policy.require_admin(current_user)
+
+
+@bp.context_processor
+def stored_codes_in_words() -> dict[str, object]:
+    """The admin pages word stored codes (outcomes, audit actions and details) when read."""
+    return {
+        "action_label": audit.action_label,
+        "audit_details": words.audit_details,
+        "outcome_label": words.outcome_label,
+        "target_label": words.target_label,
+    }
 
 
 def _user(user_id: int) -> User:
@@ -242,7 +253,7 @@ def revoke(organization_id: int) -> ResponseReturnValue:
             organizations.disconnect_organization(
                 organization,
                 actor=current_user,
-                reason=_("Revoked by an administrator"),
+                reason=notices.ADMIN_REVOCATION_REASON,
                 **_upstream(),
             )
         except organizations.OrganizationActionRefused as refusal:
@@ -353,14 +364,18 @@ def reprocess(event_id: int) -> ResponseReturnValue:
     if not EmptyForm().validate_on_submit():
         abort(400)
     services.reprocess(event, actor=current_user)
-    flash(_("Event processed again: %(outcome)s.", outcome=event.outcome.value), "info")
+    flash(
+        _("Event processed again: %(outcome)s.", outcome=words.outcome_label(event.outcome)),
+        "info",
+    )
     return redirect_to(url_for("admin.webhook", event_id=event.id))
 
 
 @bp.get("/audit")
 def audit_log() -> ResponseReturnValue:
     form = AuditFilterForm(formdata=request.args)
-    form.action.choices = [("", _("All actions"))] + [(a, a) for a in audit.ACTIONS]
+    # The options show the actions in words; their values stay the stored codes.
+    form.action.choices = [("", _("All actions")), *audit.action_choices()]
     action = form.action.data if form.action.data in audit.ACTIONS else None
     page = services.audit_page(
         action=action,

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal import policy
+from portal import notices, policy
 from portal.extensions import db
 from portal.models import Organization
 from portal.organizations import services
@@ -162,7 +162,7 @@ def disconnect(organization_id: int) -> ResponseReturnValue:
                 actor=current_user,
                 client=current_app.extensions["oneconnect"],
                 secret_box=current_app.extensions["secret_box"],
-                reason=_("Disconnected by %(email)s", email=current_user.email),
+                reason=notices.member_revocation_reason(current_user.email),
             )
         except services.OrganizationActionRefused as refusal:
             form.form_errors.append(str(refusal))

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
+from flask_babel import format_date
+
+from portal.i18n import page_locale
 from portal.models import DepositStatus
 from portal.review.services import Week
 
@@ -12,6 +16,13 @@ HEIGHT = 240
 LEFT = 40  # room for the scale
 BOTTOM = 30  # room for the week labels
 TOP = 10
+# A week's label under its bar: day and month, as each language writes them short.
+_SHORT_DAY_PATTERNS = {"fr": "dd/MM", "en": "MMM d"}
+
+
+def short_day(day: date) -> str:
+    """01/12 in French, Dec 1 in English: a week's start under its bar."""
+    return format_date(day, _SHORT_DAY_PATTERNS.get(page_locale(), "dd/MM"))
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,16 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, case, func, or_, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
+from portal.accounting.amounts import CENT
+from portal.accounting.entries import payload_totals
 from portal.extensions import db
 from portal.models import Deposit, DepositStatus, InvoiceKind, Organization
 
@@ -158,20 +162,28 @@ def review_page(
     )
 
 
-CSV_HEADER = (
-    "id",
-    "organization",
-    "deposited_at",
-    "invoice_type",
-    "status",
-    "file_name",
-    "external_reference",
-    "document_id",
-    "counterparty",
-    "counterparty_siren",
-    "user_email",
-    "rejection_reason",
+# The export's columns: a stable code (the English file's header, as scripts read it) and
+# the caption a French spreadsheet shows instead.
+CSV_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("id", _l("Deposit no.")),
+    ("organization", _l("Organization")),
+    ("deposited_at", _l("Deposit date")),
+    ("invoice_type", _l("Invoice type")),
+    ("status", _l("Status")),
+    ("file_name", _l("File name")),
+    ("external_reference", _l("External reference")),
+    ("document_id", _l("Document ID")),
+    ("counterparty", _l("Counterparty")),
+    ("counterparty_siren", _l("Counterparty SIREN")),
+    ("user_email", _l("User email")),
+    ("rejection_reason", _l("Reason for refusal")),
+    ("entry_date", _l("Entry date")),
+    ("total_debit", _l("Total debit (EUR)")),
+    ("total_credit", _l("Total credit (EUR)")),
 )
+CSV_HEADER = tuple(code for code, _caption in CSV_COLUMNS)
+BOM = "\ufeff"
+FRENCH_MOMENT = "dd/MM/yyyy HH:mm"
 
 
 def neutralise(cell: object) -> str:
@@ -182,8 +194,77 @@ def neutralise(cell: object) -> str:
     return text
 
 
-def csv_lines(visible: Select[tuple[Deposit]], filters: Filters) -> Iterator[str]:
-    """The filtered list as CSV text, produced row by row so any size streams in little memory."""
+class _Figure(str):
+    """A cell the export wrote itself (a number, a date): never a formula, so never quoted.
+    A negative amount must stay a number in the spreadsheet, not become text."""
+
+
+@dataclass(frozen=True)
+class CsvStyle:
+    """How the export is written for the reader: a French Excel opens `;`-separated UTF-8
+    with a BOM, decimal commas and dd/mm/yyyy dates; the English file keeps the plain format
+    (commas, ISO 8601 times in UTC, codes for statuses and types)."""
+
+    french: bool
+
+    @property
+    def delimiter(self) -> str:
+        return ";" if self.french else ","
+
+    def header(self) -> list[str]:
+        if self.french:
+            return [str(caption) for _code, caption in CSV_COLUMNS]
+        return list(CSV_HEADER)
+
+    def moment(self, value: datetime | None) -> _Figure:
+        if value is None:
+            return _Figure("")
+        if not self.french:
+            return _Figure(value.isoformat())
+        return _Figure(format_datetime(value, FRENCH_MOMENT))  # in Europe/Paris time
+
+    def day(self, value: date | None) -> _Figure:
+        if value is None:
+            return _Figure("")
+        return _Figure(value.strftime("%d/%m/%Y") if self.french else value.isoformat())
+
+    def amount(self, value: Decimal | None) -> _Figure:
+        if value is None:
+            return _Figure("")
+        # No grouping: a spreadsheet reads "1234,56" as a number, not "1 234,56".
+        text = f"{value.quantize(CENT):.2f}"
+        return _Figure(text.replace(".", ",") if self.french else text)
+
+    def status(self, status: DepositStatus) -> str:
+        return status.label if self.french else status.value
+
+    def kind(self, kind: InvoiceKind) -> str:
+        return kind.label if self.french else kind.value
+
+
+def csv_style(locale: str) -> CsvStyle:
+    return CsvStyle(french=locale == "fr")
+
+
+def _entry_date(entries: dict[str, Any] | None) -> date | None:
+    """The earliest date of the entry lines (the lines of one invoice usually share it)."""
+    days = []
+    for line in ((entries or {}).get("data") or {}).get("lines") or []:
+        try:
+            # "2026-03-09T00:00:00.000Z" as sent, or a plain "2026-03-09"
+            days.append(date.fromisoformat(str(line.get("date"))[:10]))
+        except (TypeError, ValueError):
+            continue
+    return min(days, default=None)
+
+
+def csv_lines(
+    visible: Select[tuple[Deposit]], filters: Filters, style: CsvStyle | None = None
+) -> Iterator[str]:
+    """The filtered list as CSV text, produced row by row so any size streams in little memory.
+
+    `style` says the reader's habits (see CsvStyle); the English format when not given."""
+    style = style or CsvStyle(french=False)
     sort = SORTS[filters.sort]
     order = (
         (sort.column.desc(), Deposit.id.desc())
@@ -198,24 +279,28 @@ def csv_lines(visible: Select[tuple[Deposit]], filters: Filters) -> Iterator[str
         .execution_options(yield_per=500)
     )
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=style.delimiter)
 
-    def line(cells: tuple[object, ...] | list[object]) -> str:
+    def line(cells: list[object]) -> str:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([neutralise(cell) for cell in cells])
+        writer.writerow([cell if isinstance(cell, _Figure) else neutralise(cell) for cell in cells])
         return buffer.getvalue()
 
-    yield line(CSV_HEADER)
+    header = line(style.header())
+    # The BOM tells Excel the file is UTF-8 (without it, accents come out garbled).
+    yield BOM + header if style.french else header
     for deposit, organization_name in db.session.execute(query):
         counterparty = deposit.counterparty or {}
+        lines = ((deposit.entries or {}).get("data") or {}).get("lines")
+        totals = payload_totals(deposit.entries) if lines else None
         yield line(
             [
-                deposit.id,
+                _Figure(deposit.id),
                 organization_name,
-                deposit.created_at.isoformat(),
-                deposit.kind.value,
-                deposit.status.value,
+                style.moment(deposit.created_at),
+                style.kind(deposit.kind),
+                style.status(deposit.status),
                 deposit.file_name,
                 deposit.external_reference,
                 deposit.document_id,
@@ -223,6 +308,9 @@ def csv_lines(visible: Select[tuple[Deposit]], filters: Filters) -> Iterator[str
                 counterparty.get("siren"),
                 deposit.user_email,
                 deposit.rejection_reason,
+                style.day(_entry_date(deposit.entries)),
+                style.amount(totals.debit if totals else None),
+                style.amount(totals.credit if totals else None),
             ]
         )
 

@@ -22,9 +22,10 @@ from flask_login import current_user, login_required
 from portal import policy
 from portal.deposits.storage import FileStore
 from portal.extensions import db
+from portal.i18n import page_locale
 from portal.models import Deposit, DepositStatus, Organization, User
 from portal.review import rendering, services
-from portal.review.chart import weekly_chart
+from portal.review.chart import short_day, weekly_chart
 from portal.review.forms import FilterForm
 from portal.web import render
 
@@ -75,7 +76,9 @@ def index() -> ResponseReturnValue:
 @bp.get("/export.csv")
 def export() -> Response:
     filters = _filter_form().filters()
-    lines = services.csv_lines(policy.deposits_visible_to(current_user), filters)
+    # Written for the reader's spreadsheet: French Excel habits on a French page.
+    style = services.csv_style(page_locale())
+    lines = services.csv_lines(policy.deposits_visible_to(current_user), filters, style)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     return Response(
         stream_with_context(lines),
@@ -99,6 +102,7 @@ def dashboard() -> ResponseReturnValue:
         statuses=list(DepositStatus),
         weeks=weeks,
         chart=weekly_chart(weeks),
+        short_day=short_day,
     )
 
 

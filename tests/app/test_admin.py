@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import gettext
+from markupsafe import escape
 from sqlalchemy import select
 
 from portal import audit
+from portal.admin import words
 from portal.auth.services import MAX_FAILURES
 from portal.extensions import db
 from portal.models import (
@@ -23,6 +27,31 @@ from portal.models import (
 )
 from portal.passwords import verify_password
 from tests import factories
+
+FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9"}
+
+
+@pytest.fixture(autouse=True)
+def english_pages(client: FlaskClient) -> None:
+    """These tests read the English pages unless they ask for French (FRENCH headers)."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+def english_client(app: Flask) -> FlaskClient:
+    other = app.test_client()
+    other.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return other
+
+
+def in_french(app: Flask, words_of, *args):
+    """What the French page shows for a stored code: the catalogue's words, read as French."""
+    with app.test_request_context(headers=FRENCH):
+        return words_of(*args)
+
+
+def results(page: str) -> str:
+    """The audit page's table of events, without the filter form's options."""
+    return re.search(r'<section id="results".*?</section>', page, re.S).group(0)
 
 
 def entries(action: str) -> list[AuditEvent]:
@@ -85,7 +114,7 @@ def test_deactivation_needs_the_confirmation_and_ends_sign_in(app: Flask, login_
     db.session.refresh(member)
     assert not member.active
     assert [e.target_id for e in entries(audit.USER_DEACTIVATED)] == [str(member.id)]
-    other = app.test_client()
+    other = english_client(app)
     response = other.post(
         "/login", data={"email": "leaving@example.test", "password": factories.PASSWORD}
     )
@@ -195,7 +224,11 @@ def test_webhook_log_lists_events_and_reprocesses_one(login_as) -> None:
     db.session.commit()
     listing = client.get("/admin/webhooks").get_data(as_text=True)
     assert "evt-42" in listing and "kid sandbox-1" in listing and "database hiccup" in listing
-    client.post(f"/admin/webhooks/{event.id}/reprocess")
+    assert '<span class="outcome outcome-error">Error</span>' in listing
+    french = client.get("/admin/webhooks", headers=FRENCH).get_data(as_text=True)
+    assert '<span class="outcome outcome-error">Erreur</span>' in french
+    answer = client.post(f"/admin/webhooks/{event.id}/reprocess", follow_redirects=True)
+    assert "Event processed again: Unknown event type." in answer.get_data(as_text=True)
     db.session.refresh(event)
     assert event.outcome is ProcessingOutcome.UNKNOWN_TYPE
     [entry] = entries(audit.WEBHOOK_REPROCESSED)
@@ -203,19 +236,94 @@ def test_webhook_log_lists_events_and_reprocesses_one(login_as) -> None:
 
 
 def test_audit_log_shows_sign_ins_failures_and_filters(app: Flask, login_as) -> None:
-    other = app.test_client()
+    other = english_client(app)
     other.post("/login", data={"email": "ghost@example.test", "password": "wrong password"})
     _, client = admin_client(login_as)
     page = client.get("/admin/audit").get_data(as_text=True)
-    assert "sign_in_failed" in page and "ghost@example.test" in page
-    assert "root@example.test" in page and "<code>sign_in</code>" in page
+    assert '<td data-action="sign_in_failed">Failed sign-in</td>' in page
+    assert "ghost@example.test" in page
+    assert "root@example.test" in page and '<td data-action="sign_in">Signed in</td>' in page
+    assert ">sign_in<" not in page and ">sign_in_failed<" not in page  # words, never codes
+    # The filter shows the actions in words; its values stay the codes.
+    assert '<option value="staff_assigned">Staff assigned to an organization</option>' in page
     only = client.get("/admin/audit?action=sign_in_failed").get_data(as_text=True)
-    assert "ghost@example.test" in only and "<code>sign_in</code>" not in only
+    assert "ghost@example.test" in only and 'data-action="sign_in"' not in only
+    assert '<option selected value="sign_in_failed">Failed sign-in</option>' in only
+
+
+def test_every_audit_action_has_words_in_both_languages(app: Flask) -> None:
+    for code in audit.ACTIONS:
+        with app.test_request_context(headers={"Accept-Language": "en"}):
+            english = audit.action_label(code)
+        assert english != code and "_" not in english
+        assert in_french(app, audit.action_label, code) != code
+    assert audit.action_label("from_a_newer_release") == "from_a_newer_release"
+
+
+def test_audit_details_are_words_in_the_readers_language(app: Flask, login_as) -> None:
+    _, client = admin_client(login_as)
+    member = factories.user("anne@example.test")
+    client.post(f"/admin/users/{member.id}/role", data={"role": "staff"})
+    page = client.get("/admin/audit?action=user_role_changed").get_data(as_text=True)
+    assert '<td data-action="user_role_changed">Role changed</td>' in page
+    assert "User: anne@example.test<br>Previous role: Member<br>New role: Staff" in page
+    assert f"User #{member.id}" in page
+    assert "from:" not in results(page) and '"to"' not in results(page)  # no raw parameters
+    assert "member" not in results(page).replace("anne@", "")
+
+    french = client.get("/admin/audit?action=user_role_changed", headers=FRENCH)
+    page = french.get_data(as_text=True)
+    assert '<html lang="fr"' in page
+    assert "Journal d'audit" in page
+    # The roles in French, from the catalogue: Membre, Collaborateur du cabinet.
+    event = entries(audit.USER_ROLE_CHANGED)[0]
+    details = in_french(app, words.audit_details, event)
+    assert [value for _caption, value in details] == [
+        "anne@example.test",
+        "Membre",
+        "Collaborateur du cabinet",
+    ]
+    with app.test_request_context(headers=FRENCH):
+        shown = "<br>".join(
+            gettext("%(caption)s: %(value)s", caption=caption, value=value)
+            for caption, value in details
+        )
+    assert str(escape(shown)).replace("&lt;br&gt;", "<br>") in page
+    assert str(escape(in_french(app, audit.action_label, audit.USER_ROLE_CHANGED))) in page
+    assert not re.search(r"\b(Member|Staff|member|staff)\b", results(page))
+
+
+def test_revocation_and_reprocessing_details_are_worded(app: Flask, login_as) -> None:
+    _, client = admin_client(login_as)
+    organization = factories.organization(name="Fleuriste")
+    revoked = audit.record(
+        audit.ORGANIZATION_REVOKED,
+        actor=None,
+        organization=organization,
+        target=organization,
+        detail={"reason": "revoked", "source": "Revocation webhook"},
+    )
+    reprocessed = audit.record(
+        audit.WEBHOOK_REPROCESSED,
+        actor=None,
+        detail={"event_id": "evt-1", "from": "error", "to": "unknown_type"},
+    )
+    db.session.commit()
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "Reason: no reason given<br>Origin: OneConnect revocation webhook" in page
+    assert "Event ID: evt-1<br>Previous outcome: Error<br>New outcome: Unknown event type" in page
+    assert f"Organization #{organization.id}" in page
+    french = client.get("/admin/audit", headers=FRENCH).get_data(as_text=True)
+    for event in (revoked, reprocessed):
+        for _caption, value in in_french(app, words.audit_details, event):
+            assert str(escape(value)) in french
+    assert "aucun motif indiqué" in french and "Erreur" in french  # from the catalogue
+    assert "unknown_type" not in french and "Revocation webhook" not in french
 
 
 def test_sign_in_is_throttled_per_account_after_repeated_failures(app: Flask) -> None:
     member = factories.user("target@example.test")
-    client = app.test_client()
+    client = english_client(app)
     for _ in range(MAX_FAILURES):
         client.post("/login", data={"email": "Target@example.test", "password": "guess"})
     response = client.post(
@@ -271,3 +379,24 @@ def test_a_password_reset_or_a_successful_sign_in_clears_the_failures(app: Flask
         "/login", data={"email": "locked@example.test", "password": new_password}
     )
     assert response.status_code == 303
+
+
+def test_the_overview_writes_numbers_and_times_in_the_readers_language(login_as) -> None:
+    from datetime import UTC, datetime
+
+    from portal.models import DepositStatus
+
+    _, client = admin_client(login_as)
+    organization = factories.organization(name="Fleuriste")
+    factories.deposit(
+        organization,
+        status=DepositStatus.QUEUED,
+        file_name="mars.pdf",
+        queued_at=datetime(2026, 3, 9, 18, 43, tzinfo=UTC),  # 19:43 in Paris
+    )
+    english = client.get("/admin/").get_data(as_text=True)
+    assert "1 deposit waits to be sent to OneConnect." in english
+    assert ">Mar 9, 2026, 7:43 PM</time></a> (Fleuriste, mars.pdf)." in english
+    french = client.get("/admin/", headers=FRENCH).get_data(as_text=True)
+    assert ">09/03/2026 19:43</time></a>" in french and "(Fleuriste, mars.pdf)" in french
+    assert "File d'envoi" in french and "Mar 9" not in french

@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
@@ -16,6 +17,14 @@ from portal.review import rendering
 from portal.review.services import neutralise
 from tests import factories
 from tests.support import invoices
+
+FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9"}
+
+
+@pytest.fixture(autouse=True)
+def english_pages(client: FlaskClient) -> None:
+    """These tests read the English pages unless they ask for French (FRENCH headers)."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
 def rows(page: str) -> list[str]:
@@ -359,6 +368,95 @@ def test_csv_export_follows_the_filters_and_neutralises_formulas(
     assert [row["external_reference"] for row in table] == ["ACC-1"]
     assert table[0]["organization"] == '\'=HYPERLINK("x")'
     assert table[0]["counterparty"] == "'@SUM(A1)"
+    french = client.get("/review/export.csv?status=accepted", headers=FRENCH)
+    [_header, row] = list(csv.reader(io.StringIO(french.get_data(as_text=True)), delimiter=";"))
+    assert row[1] == '\'=HYPERLINK("x")' and row[8] == "'@SUM(A1)"
+
+
+ENTRY_LINES = [
+    {
+        "date": "2026-03-09T00:00:00.000Z",
+        "journal": "ACH",
+        "account": "60610000",
+        "reference": "FA-1",
+        "label": "Électricité",
+        "debit": {"amount": 1234.5},
+        "credit": {"amount": 0},
+    },
+    {
+        "date": "2026-03-09T00:00:00.000Z",
+        "journal": "ACH",
+        "account": "40100000",
+        "reference": "FA-1",
+        "debit": {"amount": 0},
+        "credit": {"amount": 1234.5},
+    },
+]
+
+
+def exported_deposits(login_as) -> None:
+    organization = factories.organization(name="Boulangerie Martin")
+    factories.deposit(
+        organization,
+        status=DepositStatus.ACCEPTED,
+        external_reference="FA-1",
+        file_name="électricité.pdf",
+        counterparty={"name": "EDF Entreprises", "siren": "552081317"},
+        entries={"data": {"lines": ENTRY_LINES}},
+        # 18:43 UTC on a winter day is 19:43 in Paris.
+        created_at=datetime(2026, 3, 9, 18, 43, tzinfo=UTC),
+    )
+    login_as(staff_with(organization))
+
+
+def test_the_french_csv_opens_in_a_french_excel(client: FlaskClient, login_as) -> None:
+    exported_deposits(login_as)
+    response = client.get("/review/export.csv", headers=FRENCH)
+    assert response.mimetype == "text/csv" and response.mimetype_params["charset"] == "utf-8"
+    raw = response.get_data()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM: Excel reads the accents right
+    text = raw.decode("utf-8")
+    assert text.startswith("\ufeff") and not text.startswith("\ufeff\ufeff")
+    first_line = text[1:].split("\r\n", 1)[0]
+    assert first_line.count(";") == 14 and "," not in first_line
+    header, row = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+    assert {"Statut", "Type de facture", "Nom du fichier", "Référence externe", "Tiers"} <= set(
+        header
+    )
+    assert "status" not in header and "file_name" not in header  # captions, not codes
+    cells = dict(zip(header, row, strict=True))
+    assert cells["Organisation"] == "Boulangerie Martin"
+    assert cells["Statut"] == "Acceptée" and cells["Type de facture"] == "Achat"
+    assert cells["Nom du fichier"] == "électricité.pdf"
+    assert row[2] == "09/03/2026 19:43"  # dd/mm/yyyy HH:MM, Europe/Paris
+    assert row[12] == "09/03/2026"  # the entry date
+    assert row[13] == row[14] == "1234,50"  # a decimal comma, no grouping a spreadsheet misreads
+
+
+def test_the_english_csv_keeps_the_plain_format(client: FlaskClient, login_as) -> None:
+    exported_deposits(login_as)
+    text = client.get("/review/export.csv", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
+    assert not text.startswith("\ufeff")
+    [row] = list(csv.DictReader(io.StringIO(text)))
+    assert row["organization"] == "Boulangerie Martin" and row["status"] == "accepted"
+    assert row["invoice_type"] == "purchase"
+    assert row["deposited_at"] == "2026-03-09T18:43:00+00:00"
+    assert row["entry_date"] == "2026-03-09"
+    assert row["total_debit"] == row["total_credit"] == "1234.50"
+
+
+def test_a_negative_amount_stays_a_number_in_the_export(client: FlaskClient, login_as) -> None:
+    organization = factories.organization()
+    credit_note = [dict(line, debit={"amount": -12.5}) for line in ENTRY_LINES[:1]]
+    factories.deposit(organization, entries={"data": {"lines": credit_note}})
+    factories.deposit(organization, external_reference="NO-LINES")
+    login_as(staff_with(organization))
+    text = client.get("/review/export.csv?sort=oldest", headers=FRENCH).get_data(as_text=True)
+    _header, with_lines, without = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+    assert with_lines[13] == "-12,50"  # not '-12,50: the formula guard is for text cells
+    assert without[12:] == ["", "", ""]
 
 
 def test_neutralise_prefixes_every_formula_trigger() -> None:
@@ -384,6 +482,35 @@ def test_dashboard_counts_by_status_and_draws_the_weekly_chart(
     assert "<svg" in page and '<title id="chart-title">' in page
     assert page.count('class="bar bar-accepted"') == 1
     assert "The same numbers as a table" in page
+    monday = utcnow().date() - timedelta(days=utcnow().date().weekday())
+    # English: week labels as "Mar 9", the table and tooltips as "Mar 9, 2026".
+    assert re.search(r'text-anchor="middle">[A-Z][a-z]{2} \d{1,2}</text>', page)
+    assert f'<time datetime="{monday.isoformat()}">' in page
+    assert f"Week of {monday:%b} {monday.day}, {monday.year}, Accepted: 2</title>" in page
+
+
+def test_the_dashboard_speaks_french(app: Flask, client: FlaskClient, login_as) -> None:
+    organization = factories.organization(name="Compteurs SARL")
+    for _ in range(2):
+        factories.deposit(organization, status=DepositStatus.ACCEPTED)
+    login_as(staff_with(organization))
+    page = client.get("/review/dashboard", headers=FRENCH).get_data(as_text=True)
+    monday = utcnow().date() - timedelta(days=utcnow().date().weekday())
+    assert f'text-anchor="middle">{monday:%d/%m}</text>' in page  # dd/MM under each bar
+    assert f'<time datetime="{monday.isoformat()}">{monday:%d/%m/%Y}</time>' in page
+    assert "Dépôts par semaine" in page and "Semaine du" in page
+    assert '<span class="swatch bar-accepted" aria-hidden="true"></span>Acceptée' in page
+    with app.test_request_context(headers=FRENCH):
+        from flask_babel import gettext
+
+        tooltip = gettext(
+            "Week of %(week)s, %(status)s: %(count)s",
+            week=f"{monday:%d/%m/%Y}",
+            status="Acceptée",
+            count="2",
+        )
+    assert f"<title>{tooltip}</title>" in page
+    assert "Accepted" not in page
 
 
 def test_members_have_no_review(client: FlaskClient, login_as) -> None:
