@@ -79,10 +79,16 @@ def format_when(moment: datetime | None) -> str:
     return format_datetime(moment, _DATETIME_PATTERNS[page_locale()])
 
 
-def format_day(day: date | datetime | None) -> str:
-    """01/12/2026 in French, Dec 1, 2026 in English."""
-    if day is None:
+def format_day(day: date | datetime | str | None) -> str:
+    """01/12/2026 in French, Dec 1, 2026 in English; an ISO 8601 text (an entry line's
+    `2026-03-09T00:00:00.000Z`) is read first, and shown as it is when it is not a date."""
+    if not day:
         return ""
+    if isinstance(day, str):
+        try:
+            day = date.fromisoformat(day[:10])
+        except ValueError:
+            return day
     return format_date(day, _DATE_PATTERNS[page_locale()])
 
 

@@ -36,6 +36,9 @@ DEFAULT_CONFIG: Mapping[str, Any] = {
     # Mounted beside the portal on one host: its own cookie, or each app would log the other out.
     "SESSION_COOKIE_NAME": "oneconnect_sandbox_session",
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # The console's language when neither the portal's language cookie nor the browser names
+    # French or English.
+    "SANDBOX_DEFAULT_LOCALE": "fr",
 }
 
 
@@ -45,7 +48,7 @@ def create_sandbox_app(config: Mapping[str, Any] | None = None) -> Flask:
     Creates the sandbox's tables in SANDBOX_DATABASE_URL if they are missing.
     """
     # Imported here so that reading the defaults above (the portal's config does) stays cheap.
-    from portal.sandbox import api, console
+    from portal.sandbox import api, console, i18n
     from portal.sandbox.state import SandboxSettings, SandboxState
 
     app = Flask(
@@ -71,6 +74,7 @@ def create_sandbox_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.extensions["sandbox"] = SandboxState(settings)
 
+    i18n.init_app(app)
     csrf = CSRFProtect(app)
     for blueprint in (api.bp, api.public_bp):
         csrf.exempt(blueprint)

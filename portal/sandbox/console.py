@@ -1,28 +1,46 @@
-"""The sandbox console: integrations, documents and their decisions, deliveries, signing keys."""
+"""The sandbox console: integrations, documents and their decisions, deliveries, signing keys.
+
+The console speaks French or English (the portal's language cookie, else the browser's); what
+the simulated OneConnect sends its clients (codes, reasons, payloads) stays as OneConnect writes it.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_decimal, ngettext, pgettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from portal.i18n import LOCALE_COOKIE, LOCALE_COOKIE_MAX_AGE
 from portal.oneconnect import spec
 from portal.sandbox.api import API_PREFIX, sandbox
+from portal.sandbox.faults import CONSOLE_FAULTS, Fault, Hang, LoseAnswer, ResetConnection
 from portal.sandbox.forms import (
     BusinessErrorForm,
     ClearFaultsForm,
     CreateIntegrationForm,
     DecisionForm,
     FaultForm,
+    LanguageForm,
     RevokeIntegrationForm,
     RotateKeyForm,
 )
-from portal.sandbox.state import CONSOLE_REVOCATION_REASON
+from portal.sandbox.models import DocumentState, IntegrationState
+from portal.sandbox.state import CONSOLE_REVOCATION_REASON, NOT_SENT_OUTCOME
 
 bp = Blueprint("console", __name__)
 
 RECENT = 50
+
+_INTEGRATION_STATES = {
+    IntegrationState.ACTIVE: _l("active"),
+    IntegrationState.REVOKED: _l("revoked"),
+}
+_FAILED_OUTCOME = re.compile(r"failed: (?P<error>.+)")
 
 
 @dataclass(frozen=True)
@@ -53,10 +71,11 @@ def create_integration() -> ResponseReturnValue:
 def revoke_integration(integration_id: str) -> ResponseReturnValue:
     if RevokeIntegrationForm().validate_on_submit():
         try:
+            # The reason is OneConnect's wording, sent to the portal: never translated.
             sandbox().revoke_integration(integration_id, CONSOLE_REVOCATION_REASON)
         except LookupError:
             abort(404)
-        flash("Integration revoked; a Revocation event was sent.")
+        flash(_("Integration revoked; a Revocation event was sent."))
     return redirect(url_for(".index"))
 
 
@@ -68,7 +87,7 @@ def set_business_error(integration_id: str) -> ResponseReturnValue:
             sandbox().set_business_error(integration_id, form.code.data)
         except LookupError:
             abort(404)
-        flash(f"The next import of this integration will answer {form.code.data}.")
+        flash(_("The next import of this integration will answer %(code)s.", code=form.code.data))
     return redirect(url_for(".index"))
 
 
@@ -81,7 +100,10 @@ def decide(document_id: str) -> ResponseReturnValue:
             sandbox().decide(document_id, accepted, None if accepted else form.reason.data)
         except LookupError:
             abort(404)
-        flash(f"Document {'accepted' if accepted else 'refused'}; a DocumentStatus event was sent.")
+        if accepted:
+            flash(_("Document accepted; a DocumentStatus event was sent."))
+        else:
+            flash(_("Document refused; a DocumentStatus event was sent."))
     return redirect(url_for(".index"))
 
 
@@ -89,7 +111,7 @@ def decide(document_id: str) -> ResponseReturnValue:
 def rotate_signing_key() -> ResponseReturnValue:
     if RotateKeyForm().validate_on_submit():
         kid = sandbox().rotate_signing_key()
-        flash(f"Webhooks are now signed with key {kid}.")
+        flash(_("Webhooks are now signed with key %(kid)s.", kid=kid))
     return redirect(url_for(".index"))
 
 
@@ -99,10 +121,21 @@ def schedule_fault() -> ResponseReturnValue:
     if form.validate_on_submit():
         seconds = float(form.seconds.data) if form.seconds.data is not None else 5.0
         sandbox().faults.schedule(form.kind.data, count=form.count.data, seconds=seconds)
-        flash(f"Scheduled: {form.kind.data} for the next {form.count.data} call(s).")
+        flash(
+            ngettext(
+                "Fault scheduled for %(num)d call: %(fault)s.",
+                "Fault scheduled for %(num)d calls: %(fault)s.",
+                form.count.data,
+                fault=CONSOLE_FAULTS[form.kind.data],
+            )
+        )
     else:
-        problems = [message for messages in form.errors.values() for message in messages]
-        flash("The fault was not scheduled: " + "; ".join(problems))
+        problems = [
+            _("The form has expired: reload the page.") if name == "csrf_token" else message
+            for name, messages in form.errors.items()
+            for message in messages
+        ]
+        flash(_("The fault was not scheduled: %(problems)s", problems=" ".join(problems)))
     return redirect(url_for(".index", _anchor="faults"))
 
 
@@ -110,8 +143,94 @@ def schedule_fault() -> ResponseReturnValue:
 def clear_faults() -> ResponseReturnValue:
     if ClearFaultsForm().validate_on_submit():
         sandbox().faults.clear()
-        flash("Every scheduled fault was cleared.")
+        flash(_("Every scheduled fault was cleared."))
     return redirect(url_for(".index", _anchor="faults"))
+
+
+@bp.post("/language")
+def language() -> ResponseReturnValue:
+    """Remember the language chosen in the portal's cookie (path "/", so the portal speaks it
+    too), then go back to the page the switch was pressed on. Works without JavaScript."""
+    form = LanguageForm()
+    response = redirect(safe_next(form.next.data), code=303)
+    if form.validate_on_submit():
+        response.set_cookie(
+            LOCALE_COOKIE,
+            str(form.locale.data),
+            max_age=LOCALE_COOKIE_MAX_AGE,
+            path="/",
+            httponly=True,
+            samesite="Lax",
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        )
+    return response
+
+
+def safe_next(target: str | None) -> str:
+    """`target` when it is a path on this site ("/…", not "//…" nor "/\\…"), else the console."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and not any(character in target for character in "\\\r\n\t")
+    ):
+        return target
+    return url_for(".index")
+
+
+@bp.app_context_processor
+def _console_helpers() -> dict[str, object]:
+    return {
+        "language_form": LanguageForm(formdata=None),
+        "switch_return_path": _switch_return_path,
+        "integration_state": _integration_state,
+        "document_state": _document_state,
+        "delivery_outcome": _delivery_outcome,
+    }
+
+
+def _switch_return_path() -> str:
+    """This page (with the sandbox's mount point); for an answer to a POST, the console."""
+    if request.method == "GET":
+        return request.script_root + request.full_path.rstrip("?")
+    return url_for(".index")
+
+
+def _integration_state(state: IntegrationState) -> str:
+    return str(_INTEGRATION_STATES.get(state, state.value))
+
+
+def _document_state(state: DocumentState) -> str:
+    # A document (masculine in French): its own context, apart from the portal's deposits.
+    if state == DocumentState.RECEIVED:
+        return pgettext("sandbox document", "received")
+    if state == DocumentState.ACCEPTED:
+        return pgettext("sandbox document", "accepted")
+    if state == DocumentState.REFUSED:
+        return pgettext("sandbox document", "refused")
+    return state.value
+
+
+def _delivery_outcome(outcome: str | None) -> str:
+    """A delivery's last outcome as the console says it; "HTTP 503" needs no translation."""
+    if outcome is None:
+        return ""
+    if outcome == NOT_SENT_OUTCOME:
+        return _("not sent: no webhook URL is configured")
+    failed = _FAILED_OUTCOME.fullmatch(outcome)
+    if failed:
+        return _("failed: %(error)s", error=failed.group("error"))
+    return outcome
+
+
+def _describe_fault(fault: Fault) -> str:
+    if isinstance(fault, Hang):
+        return _("hang %(seconds)s s", seconds=format_decimal(fault.seconds, "#,##0.###"))
+    if isinstance(fault, LoseAnswer):
+        return _("lose the answer")
+    if isinstance(fault, ResetConnection):
+        return _("reset the connection")
+    return _("answer %(status)s", status=fault.status)
 
 
 def _page(create_form: CreateIntegrationForm, *, created: CreatedIntegration | None = None) -> str:
@@ -120,9 +239,9 @@ def _page(create_form: CreateIntegrationForm, *, created: CreatedIntegration | N
         "sandbox/index.html",
         state=state,
         urls={
-            "Token URL": url_for("public.token", _external=True),
-            "API base": request.url_root.rstrip("/") + API_PREFIX,
-            "JWKS URL": url_for("public.jwks", _external=True),
+            _("Token URL"): url_for("public.token", _external=True),
+            _("API base"): request.url_root.rstrip("/") + API_PREFIX,
+            _("JWKS URL"): url_for("public.jwks", _external=True),
         },
         integrations=state.integrations(),
         documents=state.documents(limit=RECENT),
@@ -136,6 +255,9 @@ def _page(create_form: CreateIntegrationForm, *, created: CreatedIntegration | N
         rotate_form=RotateKeyForm(formdata=None),
         fault_form=FaultForm(formdata=None),
         clear_faults_form=ClearFaultsForm(formdata=None),
-        pending_faults=state.faults.pending(),
+        pending_faults=[
+            (target.value, remaining, _describe_fault(answer))
+            for target, remaining, answer in state.faults.waiting()
+        ],
         reasons=spec.REVOCATION_REASONS,
     )

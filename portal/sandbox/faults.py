@@ -6,6 +6,8 @@ import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
+
 
 class Target(StrEnum):
     """Which side of the simulated upstream a fault hits."""
@@ -44,13 +46,13 @@ class ResetConnection:
 
 Fault = ScriptedAnswer | Hang | LoseAnswer | ResetConnection
 
-# The kinds a person can choose in the console, with what they do.
+# The kinds a person can choose in the console, with what they do (in the console's language).
 CONSOLE_FAULTS = {
-    "fail": "Fail with 503 Service Unavailable",
-    "hang": "Hang for S seconds, then carry the call out",
-    "lose": "Carry the call out, then lose the answer",
-    "reset": "Reset the connection",
-    "token": "Token endpoint down (503)",
+    "fail": _l("Fail with 503 Service Unavailable"),
+    "hang": _l("Hang for S seconds, then carry the call out"),
+    "lose": _l("Carry the call out, then lose the answer"),
+    "reset": _l("Reset the connection"),
+    "token": _l("Token endpoint down (503)"),
 }
 
 
@@ -124,9 +126,16 @@ class Faults:
             raise ValueError(f"unknown fault {kind!r}")
 
     def pending(self) -> list[tuple[str, int, str]]:
-        """What is waiting, for the console: (target, remaining calls, description)."""
+        """What is waiting: (target, remaining calls, description in English)."""
+        return [
+            (target.value, remaining, _describe(answer))
+            for target, remaining, answer in self.waiting()
+        ]
+
+    def waiting(self) -> list[tuple[Target, int, Fault]]:
+        """What is waiting, for the console to describe: (target, remaining calls, answer)."""
         with self._lock:
-            return [(p.target.value, p.remaining, _describe(p.answer)) for p in self._pending]
+            return [(p.target, p.remaining, p.answer) for p in self._pending]
 
     def take(self, target: Target) -> Fault | None:
         """The answer the next call to `target` must get instead of the real one, if any."""

@@ -41,6 +41,8 @@ from portal.sandbox.scheduler import Scheduler
 
 DEFAULT_REFUSAL_REASON = "The accounting firm refused this document."
 CONSOLE_REVOCATION_REASON = "Revoked by the accounting firm"
+# A delivery's last outcome when there is nowhere to send it (the console shows it translated).
+NOT_SENT_OUTCOME = "not sent: no webhook URL is configured"
 _Row = TypeVar("_Row", Integration, Document)
 _REFUSE_WORD = re.compile(r"\brefuse\b", re.IGNORECASE)
 _REFUSE_REASON = re.compile(r"\brefuse\s*:\s*(.*)", re.IGNORECASE | re.DOTALL)
@@ -397,7 +399,7 @@ class SandboxState:
             if delivery is None:
                 return
             if url is None:
-                delivery.last_outcome = "not sent: no webhook URL is configured"
+                delivery.last_outcome = NOT_SENT_OUTCOME
                 return
             body = delivery.body.encode("utf-8")
         token = self.sign(body)

@@ -18,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
+from portal.i18n import LOCALE_COOKIE
 from portal.oneconnect import spec
 from portal.oneconnect.errors import TransientError
 from portal.oneconnect.webhooks import JwksCache, parse_cloudevent, verify_delivery
@@ -35,6 +36,8 @@ from tests.support.sandbox import SandboxServer
 from tests.support.stub import Recorded, StubServer
 
 Integration = tuple[str, str]
+# The console is French by default; the tests that read its words ask for English.
+ENGLISH = {"Accept-Language": "en"}
 Parts = dict[str, Any]
 
 PARTNER = {
@@ -696,7 +699,7 @@ def test_console_page_shows_settings_and_labels_every_control(
     app, client = console
     integration_id, _ = app.extensions["sandbox"].create_integration("Boulangerie Martin")
 
-    page = client.get("/sandbox/").get_data(as_text=True)
+    page = client.get("/sandbox/", headers=ENGLISH).get_data(as_text=True)
 
     assert "<h1>OneConnect sandbox console</h1>" in page
     assert "/sandbox/static/vendor/pico.min.css" in page
@@ -760,6 +763,7 @@ def test_console_actions_change_the_sandbox(console: tuple[Flask, FlaskClient]) 
     state = app.extensions["sandbox"]
     first, first_secret = state.create_integration("Première")
     second, _ = state.create_integration("Seconde")
+    client.set_cookie(LOCALE_COOKIE, "en")  # the console's words are read below, in English
     document_ids = [
         state.import_document(first, first_secret, "purchase", _upload(reference))
         for reference in ("A-1", "A-2")
@@ -869,7 +873,7 @@ def test_the_console_schedules_and_clears_faults(sandbox: SandboxServer) -> None
     )
     assert response.status_code == 302
     assert sandbox.state.faults.pending() == [("api", 2, "hang 1.5 s")]
-    page = console.get("/").get_data(as_text=True)
+    page = console.get("/", headers=ENGLISH).get_data(as_text=True)
     assert "hang 1.5 s" in page
     console.post("/faults/clear", data={"csrf_token": token})
     assert sandbox.state.faults.pending() == []
