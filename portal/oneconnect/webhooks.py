@@ -265,4 +265,7 @@ def _event_time(value: object) -> datetime:
     # The docs only say "ISO 8601"; a time without offset is read as UTC.
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # 9999-12-31T23:59:59-01:00 is past the last datetime in UTC
+        raise NotACloudEvent("time is out of range") from exc

@@ -39,7 +39,10 @@ def _answer(code: int, **body: object) -> Response:
 def one_connect() -> ResponseReturnValue:
     if (request.content_length or 0) > MAX_WEBHOOK_BYTES:
         return _answer(413, error="body too large")
-    body = request.get_data(cache=False)
+    # A chunked body announces no length: read one byte past the cap to know it is too long.
+    body = request.stream.read(MAX_WEBHOOK_BYTES + 1)
+    if len(body) > MAX_WEBHOOK_BYTES:
+        return _answer(413, error="body too large")
     try:
         claims = verify_delivery(
             body, request.headers.get("Authorization"), current_app.extensions["oneconnect_jwks"]

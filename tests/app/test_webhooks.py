@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -398,3 +399,32 @@ def test_a_differently_named_rejection_member_and_state_case_are_understood(
     db.session.refresh(sent)
     assert sent.status is DepositStatus.REFUSED
     assert sent.rejection_reason == "Unreadable scan"
+
+
+def test_a_signed_event_with_an_out_of_range_time_is_refused_not_an_error(
+    client: FlaskClient, sandbox, sent: Deposit
+) -> None:
+    event = decision(sent, "Accepted")
+    event["time"] = "9999-12-31T23:59:59-01:00"
+    response = deliver(client, sandbox, event)
+    assert response.status_code == 400
+    assert db.session.scalars(select(WebhookEvent)).all() == []
+
+
+def test_a_chunked_body_is_capped_like_any_other(
+    client: FlaskClient, sandbox, sent: Deposit
+) -> None:
+    event = decision(sent, "Accepted", data={"padding": "x" * 3_000_000})
+    body = json.dumps(event).encode()
+    response = client.post(
+        URL,
+        input_stream=io.BytesIO(body),  # no Content-Length: the body arrives chunked
+        headers={
+            "Content-Type": spec.CLOUDEVENTS_CONTENT_TYPE,
+            "Authorization": f"Bearer {sandbox.state.sign(body)}",
+            "Transfer-Encoding": "chunked",
+        },
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413
+    assert db.session.scalars(select(WebhookEvent)).all() == []

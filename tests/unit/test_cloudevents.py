@@ -114,3 +114,9 @@ def test_bodies_that_are_not_cloudevents_are_refused_with_a_reason(raw: bytes, r
         parse_cloudevent(raw)
 
     assert reason in raised.value.reason
+
+
+@pytest.mark.parametrize("time", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"])
+def test_a_time_beyond_the_calendar_in_utc_is_not_a_cloudevent(time: str) -> None:
+    with pytest.raises(NotACloudEvent, match="out of range"):
+        parse_cloudevent(body(event(time=time)))
