@@ -139,6 +139,15 @@ def _check_pdf(stream: BinaryIO) -> bool:
         with pikepdf.open(stream) as pdf:
             if len(pdf.pages) == 0:
                 raise InvalidInvoiceFile(_("This PDF has no pages. Choose the invoice file again."))
+            if pdf.get_warnings():
+                # qpdf opened it only by repairing it (a file cut short, a broken index): the
+                # damaged bytes are what OneConnect would receive.
+                raise InvalidInvoiceFile(
+                    _(
+                        "This PDF is damaged: it opens only after repair. Save or export it "
+                        "again from the software that made it, then deposit the new copy."
+                    )
+                )
             return _has_active_content(pdf)
     except pikepdf.PasswordError as error:
         raise InvalidInvoiceFile(
@@ -177,12 +186,17 @@ def _holds_action(obj: object, depth: int) -> bool:
 
 
 def _check_image(stream: BinaryIO) -> bool:
-    """Verify the image structure without decoding the pixels (pitfall: decompression bombs)."""
+    """Verify the image structure, then decode it: only once its size is known to be a page's
+    (pitfall 7), since a file shorter than its header says passes `verify()`."""
+    start = stream.tell()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(stream) as image:
                 image.verify()
+            stream.seek(start)
+            with Image.open(stream) as image:
+                image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise InvalidInvoiceFile(
             _("This image is far larger than a scanned page. Scan it at a lower resolution.")

@@ -45,6 +45,25 @@ def test_a_damaged_pdf_is_refused() -> None:
         inspect_upload(io.BytesIO(b"%PDF-1.7\n garbage garbage"), "invoice.pdf")
 
 
+def test_a_pdf_cut_in_half_is_refused_though_it_could_be_repaired() -> None:
+    whole = invoices.pdf()
+    with pytest.raises(InvalidInvoiceFile, match="opens only after repair"):
+        inspect_upload(io.BytesIO(whole[: len(whole) // 2]), "invoice.pdf")
+
+
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [
+        (invoices.bmp()[:60], "old.bmp"),  # a header and no pixels
+        (invoices.png()[:-30], "scan.png"),
+        (invoices.jpeg()[: len(invoices.jpeg()) // 2], "photo.jpg"),
+    ],
+)
+def test_an_image_shorter_than_its_header_says_is_refused(content: bytes, name: str) -> None:
+    with pytest.raises(InvalidInvoiceFile, match="may be damaged"):
+        inspect_upload(io.BytesIO(content), name)
+
+
 def test_an_oversize_file_is_refused_before_being_read_whole() -> None:
     class CountingStream(io.BytesIO):
         read_total = 0
