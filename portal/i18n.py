@@ -131,6 +131,12 @@ def format_rate(value: Decimal | float | None) -> str:
     return format_decimal(value, "#,##0.######")
 
 
+def colon() -> str:
+    """The colon between a caption and its value: French typography puts a no-break space
+    before it."""
+    return "\u00a0: " if page_locale() == "fr" else ": "
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("DEFAULT_LOCALE", DEFAULT_LOCALE)
     # Outside a request (the sender, the command line) words are chosen in the default language.
@@ -151,4 +157,5 @@ def init_app(app: Flask) -> None:
         current_locale=page_locale,
         language_names=LANGUAGE_NAMES,
         switch_return_path=switch_return_path,
+        colon=colon,
     )
