@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import (
@@ -20,6 +21,7 @@ from flask_login import current_user
 
 from portal.extensions import babel
 
+PARIS = ZoneInfo("Europe/Paris")
 LOCALES = ("fr", "en")
 DEFAULT_LOCALE = "fr"
 # Signed-out visitors' choice; signed-in users' choice is saved on their account.
@@ -70,6 +72,12 @@ def select_locale() -> str:
 
 def page_locale() -> str:
     return str(get_locale() or DEFAULT_LOCALE)
+
+
+def paris_today() -> date:
+    """Today as the portal's users live it: just after midnight in Paris it is already tomorrow
+    while the server's UTC clock still says today."""
+    return datetime.now(PARIS).date()
 
 
 def format_when(moment: datetime | None) -> str:

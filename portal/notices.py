@@ -40,8 +40,7 @@ _SENTENCES: dict[str, Any] = {
     ),
     "deposit.unexpected_answer": _l("OneConnect gave an unexpected answer: %(cause)s"),
     "deposit.waiting": _l(
-        "OneConnect could not be reached: %(cause)s The invoice is kept and the portal will "
-        "send it again by itself."
+        "%(cause)s The invoice is kept and the portal will send it again by itself."
     ),
     "deposit.expired": _l(
         "OneConnect could not be reached for 24 hours (last error: %(cause)s). Use Retry to "
@@ -68,7 +67,7 @@ _SENTENCES: dict[str, Any] = {
     "webhook.verified": _l("verified (key %(kid)s)"),
     "webhook.verified_no_kid": _l("verified"),
     "webhook.unknown_state": _l("unknown documentState %(state)s"),
-    "webhook.stale": _l("the deposit is already %(deposit_status)s by a later event"),
+    "webhook.stale": _l("a later event already made the deposit %(deposit_status)s"),
     "webhook.unknown_integration": _l("no organization has this integration"),
     "upstream.unexpected": _l("OneConnect gave an answer the portal did not expect."),
     "upstream.redirect": _l(
@@ -127,11 +126,12 @@ def member_revocation_reason(email: str) -> str:
 
 # OneConnect's revocation reasons are codes of its own; shown in the reader's words.
 _REASONS: dict[str, Any] = {
-    ADMIN_REVOCATION_REASON.lower(): _l("revoked by an administrator"),
+    ADMIN_REVOCATION_REASON.lower(): _l("by an administrator"),
+    "revoked by the accounting firm": _l("by the accounting firm"),
     spec.REVOCATION_REASONS[spec.SMB_CLOSED].lower(): _l("the company was closed"),
     spec.REVOCATION_REASONS[spec.SMB_NOTFOUND].lower(): _l("the company was not found"),
     spec.REVOCATION_REASONS[spec.CPA_CLOSED].lower(): _l("the accounting firm closed the file"),
-    spec.USER_REVOCATION_REASON.lower(): _l("disconnected from the portal"),
+    spec.USER_REVOCATION_REASON.lower(): _l("by the user"),
     "revoked": _l("no reason given"),
 }
 

@@ -14,6 +14,7 @@ from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from flask_wtf.i18n import translations as wtforms_translations
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
@@ -57,6 +58,7 @@ from portal.accounting.entries import (
 from portal.accounting.identifiers import normalize_naf, normalize_siren, siren_valid
 from portal.accounting.paste import PasteIssue, parse_paste
 from portal.deposits.files import InspectedFile, InvalidInvoiceFile, inspect_upload
+from portal.i18n import paris_today
 from portal.models import InvoiceKind
 from portal.oneconnect import spec
 from portal.validators import EmailAddress
@@ -166,7 +168,16 @@ def line_problem_message(problem: LineProblem) -> str:
     return str(_LINE_PROBLEMS[problem])
 
 
-class EntryLineForm(Form):
+class PortalForm(Form):
+    """A sub-form (no CSRF of its own) whose WTForms messages speak the page's language, as
+    FlaskForm's do ("Date invalide." rather than "Not a valid date value.")."""
+
+    class Meta:
+        def get_translations(self, form: Form) -> Any:
+            return wtforms_translations
+
+
+class EntryLineForm(PortalForm):
     date = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter the entry date."))])
     journal = StringField(
         _l("Journal"),
@@ -335,7 +346,7 @@ LINE_FIELDS = (
 _PHONE = re.compile(r"\+?[\d\s().\-]{6,30}")
 
 
-class CounterpartyForm(Form):
+class CounterpartyForm(PortalForm):
     """The API's `organization` part: who the invoice is from (purchase) or for (sale)."""
 
     name = StringField(_l("Company name"), validators=[Length(max=200)], filters=[_strip])
@@ -427,7 +438,7 @@ _VAT_CHOICES = [
 ]
 
 
-class VatHelperForm(Form):
+class VatHelperForm(PortalForm):
     """Book an invoice in one step. Not part of what is sent: only its button reads it."""
 
     net = StringField(_l("Net amount"), filters=[_strip], description=_l("Before VAT."))
@@ -453,7 +464,7 @@ class VatHelperForm(Form):
         if not self.journal.data or self.journal.data in vat.DEFAULT_JOURNALS.values():
             self.journal.data = vat.DEFAULT_JOURNALS[kind]
         if not self.booked_on.data:
-            self.booked_on.data = date.today().isoformat()
+            self.booked_on.data = paris_today().isoformat()
 
     def book(self, kind: str, reference: str, label: str = "") -> list[EntryLine] | None:
         """The lines, or None with the errors set on the fields."""
@@ -496,7 +507,7 @@ class VatHelperForm(Form):
             return None
 
 
-class PasteForm(Form):
+class PasteForm(PortalForm):
     """Rows copied from a spreadsheet, added to the editor by their button."""
 
     rows = TextAreaField(

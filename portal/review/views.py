@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from flask import (
@@ -22,7 +22,7 @@ from flask_login import current_user, login_required
 from portal import policy
 from portal.deposits.storage import FileStore
 from portal.extensions import db
-from portal.i18n import page_locale
+from portal.i18n import PARIS, page_locale, paris_today
 from portal.models import Deposit, DepositStatus, Organization, User
 from portal.review import rendering, services
 from portal.review.chart import short_day, weekly_chart
@@ -79,12 +79,13 @@ def export() -> Response:
     # Written for the reader's spreadsheet: French Excel habits on a French page.
     style = services.csv_style(page_locale())
     lines = services.csv_lines(policy.deposits_visible_to(current_user), filters, style)
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    stamp = datetime.now(PARIS).strftime("%Y%m%d-%H%M")
+    name = "depots" if style.french else "deposits"
     return Response(
         stream_with_context(lines),
         mimetype="text/csv",
         headers={
-            "Content-Disposition": f'attachment; filename="deposits-{stamp}.csv"',
+            "Content-Disposition": f'attachment; filename="{name}-{stamp}.csv"',
             "Cache-Control": "private, no-store",
         },
     )
@@ -93,7 +94,7 @@ def export() -> Response:
 @bp.get("/dashboard")
 def dashboard() -> ResponseReturnValue:
     visible = policy.deposits_visible_to(current_user)
-    weeks = services.weekly_counts(visible, weeks=12, today=datetime.now(UTC).date())
+    weeks = services.weekly_counts(visible, weeks=12, today=paris_today())
     return render(
         "review/dashboard.html",
         rows=services.counts_by_organization(

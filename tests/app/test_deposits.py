@@ -393,7 +393,8 @@ def test_a_transient_failure_keeps_the_deposit_and_retry_sends_it_once(
     assert deposit.status is DepositStatus.QUEUED
     assert sandbox.state.documents() == []
     detail = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "could not be reached" in detail and ">Retry</button>" in detail
+    assert "OneConnect is unavailable for now (HTTP 503). The invoice is kept" in detail
+    assert ">Retry</button>" in detail
 
     client.post(f"/deposits/{deposit.id}/retry")
     db.session.refresh(deposit)

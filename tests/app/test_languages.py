@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from portal.i18n import LOCALE_COOKIE
 from portal.models import Deposit, DepositStatus, User
 from portal.notices import Notice
 from tests import factories
+from tests.app.test_deposits import deposit_form, line, send
 from tests.conftest import app_config
 
 
@@ -138,3 +140,17 @@ def test_dates_follow_the_page_language(client: FlaskClient, login_as) -> None:
     when = deposit.created_at
     assert re.search(r">\d{2}/\d{2}/\d{4} \d{2}:\d{2}</time>", french.get_data(as_text=True))
     assert f">{when:%b}" in english.get_data(as_text=True)
+
+
+def test_entry_line_errors_use_wtforms_french_messages(
+    client: FlaskClient, login_as, sandbox
+) -> None:
+    integration_id, secret = sandbox.state.create_integration("Boulangerie")
+    member = factories.user(email="owner@boulangerie.test")
+    organization = factories.organization(member, integration_id=integration_id, secret=secret)
+    login_as(member)
+    client.set_cookie(LOCALE_COOKIE, "fr")
+    form = deposit_form(**line(0, debit="10", due_date="09/04/2026"))
+    page = html.unescape(send(client, organization, form).get_data(as_text=True))
+    assert "N'est pas une date valide." in page
+    assert "Not a valid date" not in page
