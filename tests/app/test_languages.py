@@ -13,7 +13,7 @@ from sqlalchemy import select
 from portal import create_app
 from portal.extensions import db
 from portal.i18n import LOCALE_COOKIE
-from portal.models import Deposit, DepositStatus, User
+from portal.models import Deposit, DepositStatus, Role, User
 from portal.notices import Notice
 from tests import factories
 from tests.app.test_deposits import deposit_form, line, send
@@ -154,3 +154,10 @@ def test_entry_line_errors_use_wtforms_french_messages(
     page = html.unescape(send(client, organization, form).get_data(as_text=True))
     assert "N'est pas une date valide." in page
     assert "Not a valid date" not in page
+
+
+def test_the_admin_menu_is_a_place_not_a_role(client: FlaskClient, login_as) -> None:
+    login_as(factories.user(role=Role.ADMIN))
+    page = client.get("/admin/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert ">Administration</a>" in page  # the menu
+    assert "Administrateur" in page  # the role beside the e-mail
