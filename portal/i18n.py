@@ -8,7 +8,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, redirect, request
 from flask_babel import (
     format_currency,
     format_date,
@@ -18,8 +18,12 @@ from flask_babel import (
     refresh,
 )
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms.validators import AnyOf
 
 from portal.extensions import babel
+from portal.web import local_path
 
 PARIS = ZoneInfo("Europe/Paris")
 LOCALES = ("fr", "en")
@@ -130,6 +134,30 @@ def switch_return_path() -> str:
     if referrer.netloc == request.host and referrer.path.startswith("/"):
         return referrer.path + (f"?{referrer.query}" if referrer.query else "")
     return "/"
+
+
+class LanguageForm(FlaskForm):
+    """The switch on every page: the button pressed names the language (`locale`)."""
+
+    locale = HiddenField(validators=[AnyOf(LOCALES)])
+    next = HiddenField()
+
+
+def switch_answer(form: LanguageForm, chosen: bool, fallback: str) -> Response:
+    """Back to the page the switch was pressed on (`fallback` when that is not a path of this
+    site), remembering a valid choice in the cookie every page of the host reads."""
+    response = redirect(local_path(form.next.data) or fallback, code=303)
+    if chosen:
+        response.set_cookie(
+            LOCALE_COOKIE,
+            str(form.locale.data),
+            max_age=LOCALE_COOKIE_MAX_AGE,
+            path="/",
+            httponly=True,
+            samesite="Lax",
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        )
+    return response
 
 
 def format_rate(value: Decimal | float | None) -> str:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, url_for
+from flask import Blueprint, Response, jsonify, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from wtforms import HiddenField
-from wtforms.validators import AnyOf
 
 from portal import i18n
 from portal.extensions import db
-from portal.web import safe_next
 
 bp = Blueprint("main", __name__)
 
@@ -24,34 +20,16 @@ def home() -> Response:
     return redirect(url_for("organizations.index"))
 
 
-class LanguageForm(FlaskForm):
-    """The switch on every page: the button pressed names the language (`locale`)."""
-
-    locale = HiddenField(validators=[AnyOf(i18n.LOCALES)])
-    next = HiddenField()
-
-
 @bp.post("/language")
 def language() -> ResponseReturnValue:
     """Remember the language chosen: on the account when signed in, in a cookie always (so the
     sign-in page speaks it too), then back to the page the switch was pressed on."""
-    form = LanguageForm()
-    if not form.validate_on_submit():
-        return redirect(safe_next(form.next.data), code=303)
-    locale = str(form.locale.data)
-    if current_user.is_authenticated and current_user.locale != locale:
-        current_user.locale = locale
+    form = i18n.LanguageForm()
+    chosen = form.validate_on_submit()
+    if chosen and current_user.is_authenticated and current_user.locale != form.locale.data:
+        current_user.locale = str(form.locale.data)
         db.session.commit()
-    response = redirect(safe_next(form.next.data), code=303)
-    response.set_cookie(
-        i18n.LOCALE_COOKIE,
-        locale,
-        max_age=i18n.LOCALE_COOKIE_MAX_AGE,
-        httponly=True,
-        samesite="Lax",
-        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
-    )
-    return response
+    return i18n.switch_answer(form, chosen, url_for("main.home"))
 
 
 @bp.get("/healthz")

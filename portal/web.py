@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Response, make_response, redirect, render_template, url_for
 from flask_htmx import make_response as htmx_response
@@ -35,17 +34,19 @@ def redirect_to(location: str) -> Response:
     return redirect(location, code=303)
 
 
+def local_path(target: str | None) -> str | None:
+    """`target` when it is a path of this site ("/…"), else None: a `next` parameter must never
+    send anyone to another host ("//host", "/\\host", a scheme) nor carry control characters."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not any(character in target for character in "\\\r\n\t")
+    ):
+        return target
+    return None
+
+
 def safe_next(target: str | None) -> str:
-    """`target` when it is a path of this site, else the home page: a `next` parameter must
-    never send a user to another host."""
-    if target:
-        parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-            and "\\" not in target
-        ):
-            return target
-    return url_for("main.home")
+    """`target` when it is a path of this site, else the home page."""
+    return local_path(target) or url_for("main.home")

@@ -6,6 +6,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,23 +43,30 @@ def _migrate(url: str, instance: Path) -> None:
         db.engine.dispose()
 
 
+@contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for the length of the block, dropped even on failure."""
+    assert POSTGRES_URL
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database at the latest migration: a SQLite template file, or a fresh PostgreSQL one."""
     instance = tmp_path_factory.mktemp("migrate-instance")
     if POSTGRES_URL:
-        name = f"portal_test_{uuid.uuid4().hex[:12]}"
-        admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-        try:
+        with postgres_database("portal_test") as url:
             _migrate(url, instance)
             yield url
-        finally:
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
     else:
         template = tmp_path_factory.mktemp("db") / "template.sqlite3"
         _migrate(f"sqlite:///{template}", instance)

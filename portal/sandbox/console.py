@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_decimal, ngettext, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.i18n import LOCALE_COOKIE, LOCALE_COOKIE_MAX_AGE
+from portal.i18n import LanguageForm, switch_answer
 from portal.oneconnect import spec
 from portal.sandbox.api import API_PREFIX, sandbox
 from portal.sandbox.faults import CONSOLE_FAULTS, Fault, Hang, LoseAnswer, ResetConnection
@@ -25,7 +25,6 @@ from portal.sandbox.forms import (
     CreateIntegrationForm,
     DecisionForm,
     FaultForm,
-    LanguageForm,
     RevokeIntegrationForm,
     RotateKeyForm,
 )
@@ -152,30 +151,7 @@ def language() -> ResponseReturnValue:
     """Remember the language chosen in the portal's cookie (path "/", so the portal speaks it
     too), then go back to the page the switch was pressed on. Works without JavaScript."""
     form = LanguageForm()
-    response = redirect(safe_next(form.next.data), code=303)
-    if form.validate_on_submit():
-        response.set_cookie(
-            LOCALE_COOKIE,
-            str(form.locale.data),
-            max_age=LOCALE_COOKIE_MAX_AGE,
-            path="/",
-            httponly=True,
-            samesite="Lax",
-            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
-        )
-    return response
-
-
-def safe_next(target: str | None) -> str:
-    """`target` when it is a path on this site ("/…", not "//…" nor "/\\…"), else the console."""
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith(("//", "/\\"))
-        and not any(character in target for character in "\\\r\n\t")
-    ):
-        return target
-    return url_for(".index")
+    return switch_answer(form, form.validate_on_submit(), url_for(".index"))
 
 
 @bp.app_context_processor

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import DecimalField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from portal.i18n import LOCALES
 from portal.oneconnect import spec
 from portal.sandbox.faults import CONSOLE_FAULTS
 
@@ -79,10 +78,3 @@ class FaultForm(FlaskForm):
 
 class ClearFaultsForm(FlaskForm):
     submit = SubmitField(_l("Clear faults"))
-
-
-class LanguageForm(FlaskForm):
-    """The language switch: one submit button per language, named `locale`."""
-
-    locale = HiddenField(validators=[AnyOf(LOCALES)])
-    next = HiddenField()

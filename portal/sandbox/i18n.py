@@ -9,12 +9,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import Babel, format_datetime, get_locale
+from flask_babel import Babel, format_datetime
 
-from portal.i18n import LANGUAGE_NAMES, LOCALE_COOKIE, LOCALES, choose_locale
+from portal.i18n import (
+    DEFAULT_LOCALE,
+    LANGUAGE_NAMES,
+    LOCALE_COOKIE,
+    LOCALES,
+    choose_locale,
+    page_locale,
+)
 from portal.sandbox import PROJECT_ROOT
 
-DEFAULT_LOCALE = "fr"
 TIMEZONE = "Europe/Paris"
 TRANSLATIONS = PROJECT_ROOT / "portal" / "translations"  # the portal's catalogue
 
@@ -40,11 +46,6 @@ def select_locale() -> str:
         (tag for tag, quality in request.accept_languages if quality > 0),
         _default_locale(),
     )
-
-
-def page_locale() -> str:
-    locale = str(get_locale() or DEFAULT_LOCALE)
-    return locale if locale in LOCALES else DEFAULT_LOCALE
 
 
 def format_when(moment: datetime | None) -> str:

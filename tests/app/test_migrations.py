@@ -3,53 +3,42 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy.pool import NullPool
 
 from portal import create_app
 from portal.extensions import db
-from tests.conftest import POSTGRES_URL, TEST_ENCRYPTION_KEY
+from tests.conftest import POSTGRES_URL, TEST_ENCRYPTION_KEY, postgres_database
 
 
 @pytest.fixture
 def empty_app(tmp_path: Path) -> Iterator[Flask]:
     """An app on a database of its own, with no table yet."""
-    admin = None
-    if POSTGRES_URL:
-        name = f"portal_migrations_{uuid.uuid4().hex[:12]}"
-        admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": tmp_path / "instance",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "migrations",
-            "ENCRYPTION_KEYS": TEST_ENCRYPTION_KEY,
-            "ONECONNECT_API_BASE": "http://127.0.0.1:9/v1",
-        }
-    )
-    try:
+    with ExitStack() as stack:
+        if POSTGRES_URL:
+            url = stack.enter_context(postgres_database("portal_migrations"))
+        else:
+            url = f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        app = create_app(
+            {
+                "TESTING": True,
+                "INSTANCE_PATH": tmp_path / "instance",
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SECRET_KEY": "migrations",
+                "ENCRYPTION_KEYS": TEST_ENCRYPTION_KEY,
+                "ONECONNECT_API_BASE": "http://127.0.0.1:9/v1",
+            }
+        )
         with app.app_context():
             yield app
             db.session.remove()
             db.engine.dispose()
-    finally:
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def _insert_event(event_id: str, verification: str) -> None:
