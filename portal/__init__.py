@@ -95,7 +95,6 @@ def _init_oneconnect(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
     from portal.auth.views import bp as auth_bp
-    from portal.deposits import editor  # noqa: F401  (the entries editor's routes on deposits)
     from portal.deposits.views import bp as deposits_bp
     from portal.main import bp as main_bp
     from portal.organizations.views import bp as organizations_bp

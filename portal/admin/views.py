@@ -19,7 +19,7 @@ from portal.admin.forms import (
     SecretForm,
 )
 from portal.auth.forms import EmptyForm
-from portal.deposits import services as deposit_services
+from portal.deposits import delivery as deposit_delivery
 from portal.extensions import db
 from portal.models import (
     Organization,
@@ -84,7 +84,7 @@ def index() -> ResponseReturnValue:
         organizations=count(Organization),
         assignments=count(StaffAssignment),
         failing_webhooks=failing or 0,
-        queue=deposit_services.queue_stats(),
+        queue=deposit_delivery.queue_stats(),
     )
 
 

@@ -5,11 +5,12 @@ script the same buttons post the whole form to `create` (see DepositForm.edit_li
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from flask import Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -21,16 +22,9 @@ from portal import policy
 from portal.accounting.amounts import CENT
 from portal.accounting.entries import Totals, payload_totals
 from portal.deposits import counterparties
-from portal.deposits.forms import (
-    LINE_FIELDS,
-    MAX_LINES,
-    CounterpartyForm,
-    DepositForm,
-    EntryLineForm,
-    paste_rows,
-    posted_line_indices,
-)
-from portal.deposits.views import bp
+from portal.deposits.forms import DepositForm, posted_line_indices
+from portal.deposits.lines import LINE_FIELDS, MAX_LINES
+from portal.deposits.subforms import CounterpartyForm, EntryLineForm, paste_rows
 from portal.models import Organization
 from portal.web import render
 
@@ -64,8 +58,9 @@ def _as_posted(index: int, values: dict[str, str]) -> MultiDict[str, str]:
 
 def _too_many_lines() -> Response:
     response = Response(
-        Markup('<p class="alert alert-error" role="alert">{}</p>').format(
-            _("The editor holds at most %(count)s lines.", count=MAX_LINES)
+        render_template(
+            "deposits/_editor_alert.html",
+            message=_("The editor holds at most %(count)s lines.", count=MAX_LINES),
         ),
         status=422,
     )
@@ -104,8 +99,6 @@ def _lines_response(
     return response
 
 
-@bp.get("/organizations/<int:organization_id>/deposits/check")
-@login_required
 def check_field(organization_id: int) -> ResponseReturnValue:
     """One field checked when the user leaves it, by the validators Send applies."""
     organization = policy.organization_to_deposit_for(current_user, organization_id)
@@ -133,8 +126,6 @@ def check_field(organization_id: int) -> ResponseReturnValue:
     abort(404)
 
 
-@bp.post("/organizations/<int:organization_id>/deposits/lines/duplicate")
-@login_required
 def duplicate_line(organization_id: int) -> ResponseReturnValue:
     """A copy of the line whose Duplicate button was pressed, to insert right after it."""
     organization = policy.organization_to_deposit_for(current_user, organization_id)
@@ -150,8 +141,6 @@ def duplicate_line(organization_id: int) -> ResponseReturnValue:
     return _lines_response(organization, _new_slots([values]), position=position)
 
 
-@bp.post("/organizations/<int:organization_id>/deposits/lines/totals")
-@login_required
 def line_totals(organization_id: int) -> ResponseReturnValue:
     """Debit and credit totals as the user types; reveals the unbalanced confirmation."""
     organization = policy.organization_to_deposit_for(current_user, organization_id)
@@ -164,8 +153,6 @@ def line_totals(organization_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/organizations/<int:organization_id>/deposits/vat-defaults")
-@login_required
 def vat_defaults(organization_id: int) -> ResponseReturnValue:
     """The VAT helper again when the invoice type changes: accounts and journal follow it."""
     organization = policy.organization_to_deposit_for(current_user, organization_id)
@@ -174,8 +161,6 @@ def vat_defaults(organization_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/organizations/<int:organization_id>/deposits/lines/vat")
-@login_required
 def book_invoice_lines(organization_id: int) -> ResponseReturnValue:
     """The balanced lines of the invoice described in the VAT helper, appended to the editor."""
     organization = policy.organization_to_deposit_for(current_user, organization_id)
@@ -188,12 +173,10 @@ def book_invoice_lines(organization_id: int) -> ResponseReturnValue:
         organization,
         _new_slots(rows),
         position=len(posted_line_indices()) + 1,
-        oob=f'<div id="vat-helper-body" hx-swap-oob="innerHTML">{helper}</div>',
+        oob=_out_of_band("vat-helper-body", helper),
     )
 
 
-@bp.post("/organizations/<int:organization_id>/deposits/lines/paste")
-@login_required
 def paste_lines(organization_id: int) -> ResponseReturnValue:
     """Rows pasted from a spreadsheet become lines, each checked and showing its errors."""
     organization = policy.organization_to_deposit_for(current_user, organization_id)
@@ -218,8 +201,13 @@ def paste_lines(organization_id: int) -> ResponseReturnValue:
         organization,
         slots,
         position=len(posted_line_indices()) + 1,
-        oob=f'<div id="paste-panel" hx-swap-oob="innerHTML">{panel}</div>',
+        oob=_out_of_band("paste-panel", panel),
     )
+
+
+def _out_of_band(target_id: str, body: str) -> str:
+    """`body` to replace the inside of `#target_id` beside the main answer (hx-swap-oob)."""
+    return render_template("deposits/_out_of_band.html", target_id=target_id, body=Markup(body))
 
 
 def _retargeted(body: str, target: str) -> tuple[Response, int]:
@@ -231,8 +219,6 @@ def _retargeted(body: str, target: str) -> tuple[Response, int]:
     return response, 422
 
 
-@bp.post("/organizations/<int:organization_id>/deposits/preview")
-@login_required
 def preview(organization_id: int) -> ResponseReturnValue:
     """The `entries` and `organization` JSON that Send would deliver now."""
     organization = policy.organization_to_deposit_for(current_user, organization_id)
@@ -241,8 +227,6 @@ def preview(organization_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.get("/organizations/<int:organization_id>/deposits/counterparties")
-@login_required
 def counterparty_suggestions(organization_id: int) -> ResponseReturnValue:
     """Counterparties used before whose name holds what the user typed."""
     organization = policy.organization_to_deposit_for(current_user, organization_id)
@@ -254,8 +238,6 @@ def counterparty_suggestions(organization_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.get("/organizations/<int:organization_id>/deposits/counterparties/<int:counterparty_id>")
-@login_required
 def counterparty_fill(organization_id: int, counterparty_id: int) -> ResponseReturnValue:
     """The counterparty fields filled from one used before."""
     organization = policy.organization_to_deposit_for(current_user, organization_id)
@@ -269,13 +251,40 @@ def counterparty_fill(organization_id: int, counterparty_id: int) -> ResponseRet
     )
 
 
-@bp.app_template_global("entries_totals")
 def entries_totals(entries: dict[str, Any] | None) -> Totals:
     """Totals of an `entries` JSON as it was sent (for the deposit's page)."""
     return payload_totals(entries)
 
 
-@bp.app_template_global("exact_amount")
 def exact_amount(value: float | int | None) -> Decimal:
     """A JSON amount read back as the exact decimal that was sent."""
     return Decimal(repr(value or 0)).quantize(CENT)
+
+
+_ROUTES: tuple[tuple[str, str, Callable[..., ResponseReturnValue]], ...] = (
+    ("GET", "/organizations/<int:organization_id>/deposits/check", check_field),
+    ("POST", "/organizations/<int:organization_id>/deposits/lines/duplicate", duplicate_line),
+    ("POST", "/organizations/<int:organization_id>/deposits/lines/totals", line_totals),
+    ("POST", "/organizations/<int:organization_id>/deposits/vat-defaults", vat_defaults),
+    ("POST", "/organizations/<int:organization_id>/deposits/lines/vat", book_invoice_lines),
+    ("POST", "/organizations/<int:organization_id>/deposits/lines/paste", paste_lines),
+    ("POST", "/organizations/<int:organization_id>/deposits/preview", preview),
+    (
+        "GET",
+        "/organizations/<int:organization_id>/deposits/counterparties",
+        counterparty_suggestions,
+    ),
+    (
+        "GET",
+        "/organizations/<int:organization_id>/deposits/counterparties/<int:counterparty_id>",
+        counterparty_fill,
+    ),
+)
+
+
+def register_editor(bp: Blueprint) -> None:
+    """The editor's routes and template helpers, on the deposits blueprint (same endpoints)."""
+    for method, rule, view in _ROUTES:
+        bp.add_url_rule(rule, view.__name__, login_required(view), methods=[method])
+    bp.add_app_template_global(entries_totals, "entries_totals")
+    bp.add_app_template_global(exact_amount, "exact_amount")

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import random
 import secrets
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from portal import audit, notices
+from portal import audit
 from portal.accounting.entries import EntryLine, entries_payload
 from portal.deposits import counterparties
+from portal.deposits.delivery import claimable
 from portal.deposits.files import InspectedFile
 from portal.deposits.storage import FileStore
-from portal.encryption import SecretBox
 from portal.extensions import db
 from portal.i18n import format_when
 from portal.models import (
@@ -32,10 +30,7 @@ from portal.models import (
     utcnow,
 )
 from portal.notices import Notice
-from portal.oneconnect import errors as upstream
-from portal.oneconnect.client import OneConnectClient
-from portal.organizations.services import mark_revoked, organization_revoked_message
-from portal.webhooks.services import apply_waiting_events
+from portal.organizations.services import organization_revoked_message
 
 
 class DepositRefused(Exception):
@@ -162,309 +157,6 @@ def revoked_message(reason: str | None) -> Notice:
     return organization_revoked_message(reason)
 
 
-# --- Delivery -----------------------------------------------------------------------------------
-# A deposit is sent by whoever holds its claim: the request that made it (at once, with a short
-# timeout) or a worker (later, with backoff). A claim is a lease: if its holder dies, another
-# takes the deposit over once the lease has expired. Outcomes are written only while the claim
-# still holds and the deposit is still queued, so a slow attempt never overwrites a newer state.
-
-DELIVERY_WINDOW = timedelta(hours=24)
-# Longer than the longest attempt can last (token fetch and import, each retried once on a 401,
-# with their timeouts), so a live sender never loses its claim in the middle of a call.
-LEASE = timedelta(minutes=5)
-FIRST_RETRY_SECONDS = 10.0
-MAX_RETRY_SECONDS = 3600.0
-
-
-@dataclass(frozen=True)
-class _Upload:
-    """What one attempt sends, copied out of the session so no transaction stays open."""
-
-    integration_id: str
-    secret: str
-    kind: str
-    storage_key: str
-    file_name: str
-    media_type: str
-    user_email: str | None
-    comment: str | None
-    external_reference: str
-    entries: dict[str, Any] | None
-    counterparty: dict[str, Any] | None
-
-
-def _claimable(now: datetime) -> ColumnElement[bool]:
-    return and_(
-        Deposit.status == DepositStatus.QUEUED,
-        or_(Deposit.claim_expires_at.is_(None), Deposit.claim_expires_at < now),
-    )
-
-
-def claim_deposit(deposit_id: int, owner: str) -> str | None:
-    """Claim one queued deposit now (due or not); returns the claim, or None if someone holds it."""
-    now = utcnow()
-    claim = f"{owner}:{uuid.uuid4().hex[:12]}"
-    result = db.session.execute(
-        update(Deposit)
-        .where(Deposit.id == deposit_id, _claimable(now))
-        .values(claimed_by=claim, claim_expires_at=now + LEASE)
-    )
-    db.session.commit()
-    return claim if result.rowcount == 1 else None
-
-
-def claim_due(owner: str, limit: int = 1) -> list[tuple[int, str]]:
-    """Claim up to `limit` deposits whose next attempt is due; commits.
-
-    On PostgreSQL the candidates are locked with SKIP LOCKED so concurrent workers pass each other
-    by; everywhere the claim itself is a conditional UPDATE, so a row is never claimed twice.
-    """
-    now = utcnow()
-    candidates = db.session.scalars(
-        select(Deposit.id)
-        .where(_claimable(now), Deposit.next_attempt_at <= now)
-        .order_by(Deposit.next_attempt_at, Deposit.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    if not candidates:
-        db.session.rollback()
-        return []
-    claim = f"{owner}:{uuid.uuid4().hex[:12]}"
-    db.session.execute(
-        update(Deposit)
-        .where(Deposit.id.in_(candidates), _claimable(now))
-        .values(claimed_by=claim, claim_expires_at=now + LEASE)
-    )
-    db.session.commit()
-    claimed = db.session.scalars(select(Deposit.id).where(Deposit.claimed_by == claim)).all()
-    return [(deposit_id, claim) for deposit_id in claimed]
-
-
-def deliver(
-    deposit_id: int,
-    claim: str,
-    *,
-    client: OneConnectClient,
-    secret_box: SecretBox,
-    store: FileStore,
-    read_timeout: float | None = None,
-) -> Deposit | None:
-    """Make one attempt for a deposit this caller has claimed, and record its outcome.
-
-    Commits twice: the attempt before the call (so a crash is visible), the outcome after it.
-    Transient failures schedule the next attempt with backoff within DELIVERY_WINDOW; every other
-    answer is final. Returns the deposit, or None when the claim was lost.
-    """
-    deposit = db.session.get(Deposit, deposit_id, populate_existing=True)
-    if deposit is None or deposit.claimed_by != claim or deposit.status is not DepositStatus.QUEUED:
-        db.session.rollback()
-        return None
-    now = utcnow()
-    if not deposit.organization.is_active:
-        _fail(deposit, revoked_message(deposit.organization.revocation_reason))
-        return _release(deposit)
-    if deposit.queued_at is not None and now >= deposit.queued_at + DELIVERY_WINDOW:
-        _fail(deposit, _expired_message(deposit))
-        return _release(deposit)
-    upload = _upload_of(deposit, secret_box)
-    if deposit.answer_pending:  # the previous attempt died without recording its outcome
-        deposit.maybe_delivered = True
-    deposit.answer_pending = True
-    deposit.attempts += 1
-    db.session.commit()  # no transaction stays open during the call
-
-    outcome = _attempt(upload, client, store, read_timeout)
-
-    # Renewing our own claim takes the row's write lock first (a row lock on PostgreSQL, the
-    # database's on SQLite), so no decision can slip in between reading the state and writing
-    # the outcome.
-    renewed = db.session.execute(
-        update(Deposit)
-        .where(Deposit.id == deposit_id, Deposit.claimed_by == claim)
-        .values(claim_expires_at=utcnow() + LEASE)
-    )
-    if renewed.rowcount != 1:
-        # Our lease ran out and another sender took over: its outcome is the one that counts.
-        db.session.rollback()
-        return None
-    deposit = db.session.get(Deposit, deposit_id, populate_existing=True)
-    _record_outcome(deposit, outcome)
-    return _release(deposit)
-
-
-def _upload_of(deposit: Deposit, secret_box: SecretBox) -> _Upload:
-    organization = deposit.organization
-    return _Upload(
-        integration_id=organization.integration_id,
-        secret=secret_box.decrypt(organization.integration_secret_encrypted),
-        kind=deposit.kind.value,
-        storage_key=deposit.storage_key,
-        file_name=deposit.file_name,
-        media_type=deposit.media_type,
-        user_email=deposit.user_email,
-        comment=deposit.comment,
-        external_reference=deposit.external_reference,
-        entries=deposit.entries,
-        counterparty=deposit.counterparty,
-    )
-
-
-def _attempt(
-    upload: _Upload, client: OneConnectClient, store: FileStore, read_timeout: float | None
-) -> str | upstream.OneConnectError:
-    """The documentId OneConnect gave, or the error it raised."""
-    try:
-        with store.open(upload.storage_key) as stream:
-            result = client.import_invoice(
-                upload.integration_id,
-                upload.secret,
-                upload.kind,
-                file=stream,
-                filename=upload.file_name,
-                media_type=upload.media_type,
-                user_email=upload.user_email,
-                comment=upload.comment,
-                external_reference=upload.external_reference,
-                entries=upload.entries,
-                organization=upload.counterparty,
-                read_timeout=read_timeout,
-            )
-    except upstream.OneConnectError as error:
-        return error
-    except OSError as error:  # the stored file is gone or unreadable: nothing can be sent
-        return StoredFileUnreadable(str(error))
-    return result.document_id
-
-
-class StoredFileUnreadable(upstream.OneConnectError):
-    """Not an upstream answer: the portal could not read the invoice it stored."""
-
-
-def _record_outcome(deposit: Deposit, outcome: str | upstream.OneConnectError) -> None:
-    # Waiting for OneConnect to accept our partner credentials again is waiting, as for an outage.
-    transient = isinstance(outcome, upstream.TransientError | upstream.PartnerCredentialsRefused)
-    deposit.answer_pending = False
-    if isinstance(outcome, upstream.TransientError | upstream.UnexpectedResponse):
-        # The import may have been carried out even though we could not read the answer.
-        deposit.maybe_delivered = True
-    if deposit.status is not DepositStatus.QUEUED:
-        # A webhook decided while we waited (our earlier attempt had reached OneConnect).
-        if isinstance(outcome, str) and deposit.document_id is None:
-            deposit.document_id = outcome
-        return
-    if isinstance(outcome, str):
-        _record_sent(deposit, outcome)
-    elif isinstance(outcome, upstream.DuplicateReference):
-        _record_duplicate(deposit, outcome)
-    elif isinstance(outcome, upstream.IntegrationRevoked):
-        mark_revoked(  # fails this deposit and every other queued one
-            deposit.organization,
-            outcome.reason,
-            source="import answer",
-            detail={"errorCode": outcome.error_code},
-        )
-    elif transient:
-        _schedule_retry(deposit, outcome)
-    elif isinstance(outcome, upstream.ValidationFailed):
-        cause = notices.text(outcome.detail) if outcome.detail else notices.of_error(outcome)
-        _fail(deposit, Notice("deposit.refused_by_oneconnect", {"cause": cause.as_data()}))
-    elif isinstance(outcome, upstream.AuthenticationFailed):
-        _fail(deposit, Notice("deposit.credentials_refused"))
-    elif isinstance(outcome, upstream.IntegrationNotFound):
-        _fail(deposit, Notice("deposit.integration_unknown"))
-    elif isinstance(outcome, StoredFileUnreadable):
-        _fail(deposit, Notice("deposit.file_unreadable"))
-    else:
-        cause = notices.of_error(outcome)
-        _fail(deposit, Notice("deposit.unexpected_answer", {"cause": cause.as_data()}))
-
-
-def _schedule_retry(deposit: Deposit, error: upstream.OneConnectError) -> None:
-    now = utcnow()
-    deadline = (deposit.queued_at or now) + DELIVERY_WINDOW
-    if now >= deadline:
-        _fail(deposit, _expired_message(deposit, error))
-        return
-    delay = retry_delay(deposit.attempts, getattr(error, "retry_after", None))
-    # A long Retry-After still leaves one last attempt at the end of the window.
-    deposit.next_attempt_at = min(now + timedelta(seconds=delay), deadline)
-    cause = notices.of_error(error)
-    deposit.last_error = Notice("deposit.waiting", {"cause": cause.as_data()})
-    deposit.events.append(
-        DepositEvent(
-            kind=DepositEventKind.ATTEMPT_FAILED,
-            message=cause,
-            next_attempt_at=deposit.next_attempt_at,
-        )
-    )
-
-
-def retry_delay(attempts: int, retry_after: float | None = None) -> float:
-    """Seconds before the next attempt: exponential, capped, with jitter; never before the
-    upstream's Retry-After."""
-    ceiling = min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0))
-    delay = random.uniform(ceiling / 2, ceiling)  # jitter spreads retries; not a secret
-    return max(delay, retry_after or 0.0)
-
-
-def _expired_message(deposit: Deposit, error: upstream.OneConnectError | None = None) -> Notice:
-    if error is not None:
-        cause: Notice | None = notices.of_error(error)
-    else:  # the waiting notice's cause is the last error seen
-        waiting = deposit.last_error
-        nested = waiting.params.get("cause") if waiting is not None else None
-        cause = Notice.from_data(nested) if nested else None
-    if cause is None:
-        return Notice("deposit.expired_unknown")
-    return Notice("deposit.expired", {"cause": cause.as_data()})
-
-
-def _release(deposit: Deposit) -> Deposit:
-    deposit.claimed_by = None
-    deposit.claim_expires_at = None
-    db.session.commit()
-    if deposit.status is DepositStatus.SENT:
-        apply_waiting_events(deposit)
-    return deposit
-
-
-def _record_sent(deposit: Deposit, document_id: str, note: Notice | None = None) -> None:
-    deposit.status = DepositStatus.SENT
-    deposit.document_id = document_id
-    deposit.sent_at = utcnow()
-    deposit.last_error = None
-    deposit.next_attempt_at = None
-    deposit.events.append(DepositEvent(kind=DepositEventKind.SENT, message=note))
-
-
-def _record_duplicate(deposit: Deposit, duplicate: upstream.DuplicateReference) -> None:
-    if deposit.maybe_delivered and duplicate.document_id:
-        # An earlier attempt reached OneConnect but its answer was lost: this is our document.
-        _record_sent(deposit, duplicate.document_id, Notice("deposit.recognised"))
-        return
-    deposit.status = DepositStatus.DUPLICATE
-    deposit.document_id = duplicate.document_id
-    deposit.deposit_date = duplicate.deposit_date
-    deposit.next_attempt_at = None
-    deposit.last_error = duplicate_message(deposit)
-    deposit.events.append(DepositEvent(kind=DepositEventKind.DUPLICATE, message=deposit.last_error))
-
-
-def duplicate_message(deposit: Deposit) -> Notice:
-    params = {"reference": deposit.external_reference, "document": deposit.document_id}
-    if deposit.deposit_date is None:
-        return Notice("deposit.duplicate_undated", params)
-    return Notice("deposit.duplicate", {**params, "deposited_at": deposit.deposit_date.isoformat()})
-
-
-def _fail(deposit: Deposit, message: Notice) -> None:
-    deposit.status = DepositStatus.FAILED
-    deposit.last_error = message
-    deposit.next_attempt_at = None
-    deposit.events.append(DepositEvent(kind=DepositEventKind.FAILED, message=message))
-
-
 def can_retry(deposit: Deposit) -> bool:
     """A failed deposit, or a queued one waiting for its next attempt, can be sent now."""
     waiting = deposit.status is DepositStatus.QUEUED and deposit.attempts > 0
@@ -484,7 +176,7 @@ def request_retry(deposit: Deposit, *, actor: User) -> bool:
             Deposit.id == deposit.id,
             or_(
                 Deposit.status == DepositStatus.FAILED,
-                and_(Deposit.status == DepositStatus.QUEUED, _claimable(now)),
+                and_(Deposit.status == DepositStatus.QUEUED, claimable(now)),
             ),
         )
         .values(status=DepositStatus.QUEUED, queued_at=now, next_attempt_at=now)
@@ -502,19 +194,3 @@ def request_retry(deposit: Deposit, *, actor: User) -> bool:
     )
     db.session.commit()
     return True
-
-
-@dataclass(frozen=True)
-class QueueStats:
-    depth: int
-    oldest: Deposit | None  # the deposit waiting longest to be sent
-
-
-def queue_stats() -> QueueStats:
-    """How many deposits wait to be sent, and which has waited longest."""
-    waiting = Deposit.status == DepositStatus.QUEUED
-    depth = db.session.scalar(select(func.count(Deposit.id)).where(waiting)) or 0
-    oldest = db.session.scalars(
-        select(Deposit).where(waiting).order_by(Deposit.queued_at, Deposit.id).limit(1)
-    ).first()
-    return QueueStats(depth=depth, oldest=oldest)

@@ -12,7 +12,8 @@ from flask_login import current_user, login_required
 
 from portal import policy
 from portal.auth.forms import EmptyForm
-from portal.deposits import services
+from portal.deposits import delivery, services
+from portal.deposits.editor import register_editor
 from portal.deposits.forms import DepositForm, posted_line_indices
 from portal.deposits.history import Cursor, history_page
 from portal.deposits.storage import FileStore
@@ -21,6 +22,7 @@ from portal.models import Deposit, DepositStatus, InvoiceKind, utcnow
 from portal.web import redirect_to, render
 
 bp = Blueprint("deposits", __name__)
+register_editor(bp)
 
 
 @bp.app_template_global()
@@ -45,9 +47,9 @@ def _store() -> FileStore:
 def _send_now(deposit_id: int) -> Deposit:
     """One attempt while the user waits (short timeout); the sender retries if it fails.
     A deposit someone else is already sending is left to them."""
-    claim = services.claim_deposit(deposit_id, owner="web")
+    claim = delivery.claim_deposit(deposit_id, owner="web")
     if claim is not None:
-        services.deliver(
+        delivery.deliver(
             deposit_id,
             claim,
             client=current_app.extensions["oneconnect"],

@@ -17,7 +17,7 @@ from types import FrameType
 import click
 from flask import Flask, current_app
 
-from portal.deposits import services
+from portal.deposits import delivery
 from portal.deposits.storage import FileStore
 from portal.extensions import db
 
@@ -44,11 +44,11 @@ class Sender:
     def _send_due(self) -> int:
         attempted = 0
         while attempted < BATCH:
-            claims = services.claim_due(self.name)
+            claims = delivery.claim_due(self.name)
             if not claims:
                 break
             for deposit_id, claim in claims:
-                services.deliver(
+                delivery.deliver(
                     deposit_id,
                     claim,
                     client=current_app.extensions["oneconnect"],

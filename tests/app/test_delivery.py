@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 
 from portal import create_app
 from portal.config import PROJECT_ROOT
-from portal.deposits import services
+from portal.deposits import delivery, services
 from portal.deposits.files import inspect_upload
 from portal.deposits.storage import FileStore
 from portal.deposits.worker import Sender
@@ -384,7 +384,7 @@ def test_admins_see_the_queue_depth_and_the_oldest_waiting_deposit(
     app: Flask, organization: Organization, client, login_as
 ) -> None:
     first, _ = queue(app, organization, count=2)
-    stats = services.queue_stats()
+    stats = delivery.queue_stats()
     assert stats.depth == 2 and stats.oldest.id == first
     from portal.models import Role
 
@@ -475,4 +475,4 @@ def test_a_retry_after_beyond_the_window_still_leaves_a_last_attempt(
     Sender(app).run_once()
     deposit = db.session.get(Deposit, deposit_id, populate_existing=True)
     assert deposit.status is DepositStatus.QUEUED
-    assert deposit.next_attempt_at == queued_at + services.DELIVERY_WINDOW
+    assert deposit.next_attempt_at == queued_at + delivery.DELIVERY_WINDOW

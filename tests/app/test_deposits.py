@@ -411,18 +411,19 @@ def test_a_validation_error_from_upstream_fails_the_deposit_in_plain_words(
     app: Flask, connected, sandbox
 ) -> None:
     """Rules only the upstream knows still reach the user as words (a line the form cannot make)."""
-    from portal.deposits import services
+    from portal.deposits import delivery
+    from portal.deposits.storage import FileStore
 
     organization, _ = connected
     deposit = factories.deposit(organization, status=DepositStatus.QUEUED, attempts=0)
     deposit.entries = {"data": {"lines": [{"date": "2026-03-09T00:00:00.000Z"}]}}
     db.session.commit()
-    services.deliver(
+    delivery.deliver(
         deposit.id,
-        services.claim_deposit(deposit.id, "test"),
+        delivery.claim_deposit(deposit.id, "test"),
         client=app.extensions["oneconnect"],
         secret_box=app.extensions["secret_box"],
-        store=services.FileStore(app.config["STORAGE_DIR"]),
+        store=FileStore(app.config["STORAGE_DIR"]),
     )
     assert deposit.status is DepositStatus.FAILED
     assert str(deposit.last_error).startswith("OneConnect refused the deposit:")

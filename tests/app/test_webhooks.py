@@ -204,10 +204,10 @@ def test_an_event_for_a_document_not_yet_recorded_is_kept_then_applied(
         db.session.scalars(select(WebhookEvent)).one().outcome is ProcessingOutcome.UNKNOWN_DOCUMENT
     )
 
-    from portal.deposits import services
+    from portal.deposits import delivery
 
     deposit.document_id = "doc-early"  # as if the upstream answered with this id
-    services._record_sent(deposit, "doc-early")
+    delivery._record_sent(deposit, "doc-early")
     db.session.commit()
     from portal.webhooks.services import apply_waiting_events
 
