@@ -59,6 +59,7 @@ messages: pot
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.history
 	$(BIN)/python -m bench.review
+	$(BIN)/python -m bench.uploads
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)

@@ -19,6 +19,10 @@ SANDBOX_MOUNT = "/sandbox"
 
 # Requests carry at most one invoice (5 MB) and one entries JSON (5 MB) plus form fields.
 MAX_REQUEST_BYTES = spec.MAX_FILE_BYTES + spec.MAX_ENTRIES_BYTES + 2_000_000
+# Files deposited at once from one form, each its own deposit.
+MAX_FILES = 50
+# The deposit form posted without script carries every chosen file at once (streamed to disk).
+MAX_FORM_BYTES = MAX_FILES * spec.MAX_FILE_BYTES + spec.MAX_ENTRIES_BYTES + 2_000_000
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,7 @@ def oneconnect_settings(config: Mapping[str, object]) -> OneConnectSettings:
 BASE_CONFIG: dict[str, object] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,
+    "MAX_FORM_BYTES": MAX_FORM_BYTES,
     # The entries JSON travels as a form field and may reach the upstream's own 5 MB limit.
     "MAX_FORM_MEMORY_SIZE": spec.MAX_ENTRIES_BYTES + 500_000,
     # Each entry line posts ~15 fields; Werkzeug's default of 1,000 parts would cap the editor.

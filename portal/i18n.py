@@ -15,6 +15,8 @@ from flask_babel import (
     format_datetime,
     format_decimal,
     get_locale,
+    gettext,
+    ngettext,
     refresh,
 )
 from flask_login import current_user
@@ -125,6 +127,18 @@ def format_count(value: int | float | Decimal | None) -> str:
     return format_decimal(value, "#,##0.##")
 
 
+def format_file_size(size: int | None) -> str:
+    """A file's size as people read it: 840 octets, 120 Ko, 1,2 Mo (decimal units, as the 5 MB
+    limit is)."""
+    if size is None:
+        return ""
+    if size < 1000:
+        return ngettext("%(size)s byte", "%(size)s bytes", size, size=format_count(size))
+    if size < 1_000_000:
+        return gettext("%(size)s KB", size=format_decimal(round(size / 1000), "#,##0"))
+    return gettext("%(size)s MB", size=format_decimal(size / 1_000_000, "#,##0.#"))
+
+
 def switch_return_path() -> str:
     """Where the language switch leads back: this page, or for a page answering a POST (a form
     with errors) the page the form was on."""
@@ -188,6 +202,7 @@ def init_app(app: Flask) -> None:
         money=format_money,
         count=format_count,
         rate=format_rate,
+        filesize=format_file_size,
     )
     app.jinja_env.globals.update(
         current_locale=page_locale,

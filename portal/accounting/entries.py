@@ -187,3 +187,40 @@ def _sent_amount(line: dict[str, Any], side: str) -> Decimal:
     value = (line.get(side) or {}).get("amount") or 0
     # repr of the float is the shortest text that reads back as it: the amount that was sent.
     return Decimal(repr(value)).quantize(CENT)
+
+
+def payload_lines(entries: dict[str, Any] | None) -> list[EntryLine]:
+    """The lines of an `entries` JSON as sent, read back (to correct and send it again)."""
+    lines = ((entries or {}).get("data") or {}).get("lines") or []
+    return [_line_of(line) for line in lines if isinstance(line, dict)]
+
+
+def _line_of(payload: dict[str, Any]) -> EntryLine:
+    debit = payload.get("debit") or {}
+    credit = payload.get("credit") or {}
+    currency = debit.get("currency") or credit.get("currency") or EUR
+    rate = debit.get("currencyRate") or credit.get("currencyRate") or 1
+    optional = {attribute: str(payload.get(member) or "") for member, attribute in _OPTIONAL_TEXT}
+    return EntryLine(
+        date=_payload_date(payload.get("date")) or date.today(),
+        journal=str(payload.get("journal") or ""),
+        account=str(payload.get("account") or ""),
+        debit=_exact(debit.get("currencyAmount", debit.get("amount"))),
+        credit=_exact(credit.get("currencyAmount", credit.get("amount"))),
+        reference=str(payload.get("reference") or ""),
+        due_date=_payload_date(payload.get("dueDate")),
+        currency=str(currency),
+        currency_rate=Decimal(repr(rate)) if not isinstance(rate, Decimal) else rate,
+        **optional,
+    )
+
+
+def _payload_date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _exact(value: Any) -> Decimal:
+    return Decimal(repr(value or 0)).quantize(CENT)

@@ -91,3 +91,21 @@ def form_data(party: Counterparty) -> dict[str, str]:
         "phone_number": party.phone_number or "",
         "contact_email": party.contact_email or "",
     }
+
+
+def payload_form_data(party: dict[str, Any] | None) -> dict[str, str]:
+    """A counterparty as it was sent (the API's `organization` part), as the form's fields."""
+    party = party or {}
+    address = party.get("address") or {}
+    return {
+        "name": party.get("name") or "",
+        "siren": party.get("siren") or "",
+        "legal_form": party.get("legalForm") or "",
+        "naf": party.get("naf") or "",
+        "street": address.get("street") or "",
+        "postal_code": address.get("postalCode") or "",
+        "city": address.get("city") or "",
+        "country": address.get("country") or "",
+        "phone_number": party.get("phoneNumber") or "",
+        "contact_email": party.get("contactEmail") or "",
+    }

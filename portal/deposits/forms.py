@@ -9,12 +9,13 @@ from typing import Any
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import MultipleFileField
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     EmailField,
     FieldList,
+    Form,
     FormField,
     HiddenField,
     SelectField,
@@ -29,8 +30,8 @@ from wtforms.validators import Length, Optional
 from portal.accounting import vat
 from portal.accounting.amounts import amount_style, format_amount
 from portal.accounting.entries import EntryLine, balance, entries_payload, entries_size
+from portal.config import MAX_FILES
 from portal.deposits.fields import REFERENCE_RULE, locale_style, strip
-from portal.deposits.files import InspectedFile, InvalidInvoiceFile, inspect_upload
 from portal.deposits.lines import (
     LINE_FIELDS,
     MAX_LINES,
@@ -68,11 +69,21 @@ class DepositForm(FlaskForm):
         ],
         default=InvoiceKind.PURCHASE.value,
     )
-    invoice_file = FileField(
+    # Files are staged as drafts as soon as they are chosen (or, without script, when the form
+    # is posted); the form then names them by their tokens (`draft`), so an error keeps them.
+    invoice_file = MultipleFileField(
         _l("Invoice file"),
-        validators=[FileRequired(message=_l("Choose the invoice file to send."))],
-        description=_l("PDF, JPEG, PNG or BMP, at most 5 MB."),
+        description=_l(
+            "PDF, JPEG, PNG or BMP, at most 5 MB each; up to %(count)s files at once.",
+            count=MAX_FILES,
+        ),
     )
+    photo_pages = MultipleFileField(
+        _l("Take a photo"),
+        description=_l("Photograph each page: the pages of one invoice become one PDF."),
+    )
+    # A refused deposit being corrected: its file is used unless another one is chosen.
+    correction_of = HiddenField()
     user_email = EmailField(
         _l("User email"),
         validators=[
@@ -107,8 +118,6 @@ class DepositForm(FlaskForm):
     counterparty = FormField(CounterpartyForm, label=_l("Counterparty"))
     confirm_unbalanced = BooleanField(_l("Send although debits and credits differ"))
     submit = SubmitField(_l("Send"))
-
-    inspected: InspectedFile | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -161,6 +170,12 @@ class DepositForm(FlaskForm):
             ]
             valid = False
         return valid
+
+    def holds_invoice_details(self) -> bool:
+        """Whether anything typed belongs to one invoice only (reference, counterparty, lines)."""
+        return bool(
+            self.external_reference.data or self.lines.entries or self.counterparty.form.name.data
+        )
 
     def counterparty_payload(self) -> dict[str, Any] | None:
         """The API's `organization` part, or None when no counterparty was given."""
@@ -260,15 +275,6 @@ class DepositForm(FlaskForm):
         if field.data and not spec.EXTERNAL_REFERENCE_PATTERN.fullmatch(field.data):
             raise ValidationError(REFERENCE_RULE)
 
-    def validate_invoice_file(self, field: FileField) -> None:
-        upload = field.data
-        if upload is None or not getattr(upload, "filename", None):
-            return
-        try:
-            self.inspected = inspect_upload(upload.stream, upload.filename)
-        except InvalidInvoiceFile as error:
-            raise ValidationError(str(error)) from error
-
     def entry_lines(self) -> list[EntryLine]:
         return [entry.form.to_line() for entry in self.lines]
 
@@ -294,3 +300,42 @@ class Preview:
     organization: str | None
     invalid_lines: list[int]
     entries_limit: int = spec.MAX_ENTRIES_BYTES
+
+
+@dataclass(frozen=True)
+class ErrorLink:
+    """One field's error in the summary at the top of the form, linking to the field."""
+
+    target: str
+    label: str
+    message: str
+
+
+def error_links(form: DepositForm) -> list[ErrorLink]:
+    """Every field error of the form, lines and counterparty included, in the page's order."""
+    links: list[ErrorLink] = []
+    for field in form:
+        if isinstance(field, FieldList):
+            for position, entry in enumerate(field, start=1):
+                caption = str(_l("Line %(number)s", number=position))
+                links.extend(_sub_form_links(entry.form, caption))
+        elif isinstance(field, FormField):
+            links.extend(_sub_form_links(field.form, str(field.label.text)))
+        elif field.errors and field.type != "HiddenField":
+            links.append(
+                ErrorLink(field.id, str(field.label.text), " ".join(map(str, field.errors)))
+            )
+        elif field.errors:
+            links.append(ErrorLink("", "", " ".join(map(str, field.errors))))
+    return links
+
+
+def _sub_form_links(sub_form: Form, caption: str) -> list[ErrorLink]:
+    links = [
+        ErrorLink(field.id, f"{caption} · {field.label.text}", " ".join(map(str, field.errors)))
+        for field in sub_form
+        if field.errors
+    ]
+    first = next(iter(sub_form)).id
+    links.extend(ErrorLink(first, caption, str(message)) for message in sub_form.form_errors)
+    return links

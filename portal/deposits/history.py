@@ -7,10 +7,36 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import ColumnElement, Select, func, literal_column, tuple_
 
 from portal.extensions import db
 from portal.models import Deposit, DepositStatus
+
+MAX_SEARCH = 100
+
+
+def search_text() -> ColumnElement[str]:
+    """What the history's search looks in, lower-cased: the same expression as the trigram
+    index of migration 0009, so PostgreSQL answers a substring search from the index."""
+    space = literal_column("' '")
+    blank = literal_column("''")
+    return func.lower(
+        Deposit.file_name
+        + space
+        + Deposit.external_reference
+        + space
+        + func.coalesce(Deposit.document_id, blank)
+        + space
+        + func.coalesce(Deposit.counterparty_name, blank)
+    )
+
+
+def matching(query: Select[tuple[Deposit]], typed: str) -> Select[tuple[Deposit]]:
+    """Deposits whose file name, references or counterparty hold every word typed."""
+    for word in typed.lower().split()[:8]:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(search_text().like(f"%{escaped}%", escape="\\"))
+    return query
 
 
 @dataclass(frozen=True)
@@ -48,6 +74,7 @@ def history_page(
     visible: Select[tuple[Deposit]],
     *,
     status: DepositStatus | None,
+    search: str = "",
     before: Cursor | None,
     after: Cursor | None,
     size: int,
@@ -56,6 +83,8 @@ def history_page(
     query = visible
     if status is not None:
         query = query.where(Deposit.status == status)
+    if search:
+        query = matching(query, search[:MAX_SEARCH])
     key = tuple_(Deposit.created_at, Deposit.id)
     if after is not None:
         # Newer page: walk upwards from the cursor, then show newest first.

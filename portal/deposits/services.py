@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, BinaryIO
+from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
-from portal.accounting.entries import EntryLine, entries_payload
+from portal.accounting.entries import EntryLine, balance, entries_payload
 from portal.deposits import counterparties
 from portal.deposits.delivery import claimable
-from portal.deposits.files import InspectedFile
-from portal.deposits.storage import FileStore
 from portal.extensions import db
 from portal.i18n import format_when
 from portal.models import (
@@ -24,6 +22,7 @@ from portal.models import (
     DepositEvent,
     DepositEventKind,
     DepositStatus,
+    Draft,
     InvoiceKind,
     Organization,
     User,
@@ -44,14 +43,14 @@ class DepositRefused(Exception):
 @dataclass(frozen=True)
 class DepositCommand:
     kind: InvoiceKind
-    stream: BinaryIO
-    file: InspectedFile
+    draft: Draft  # the checked file, already in storage: it becomes the deposit's
     user_email: str | None
     comment: str | None
     external_reference: str | None
     generated_reference: str | None = None  # made when the form was shown, used when blank
     lines: list[EntryLine] = field(default_factory=list)
     counterparty: dict[str, Any] | None = None  # the API's `organization` part
+    correction_of: Deposit | None = None  # the refused deposit this one corrects
 
 
 def generate_reference(now: datetime | None = None) -> str:
@@ -60,39 +59,43 @@ def generate_reference(now: datetime | None = None) -> str:
     return f"OCP-{moment:%Y%m%d}-{secrets.token_hex(6).upper()}"
 
 
-def queue_deposit(
-    organization: Organization, command: DepositCommand, *, actor: User, store: FileStore
-) -> Deposit:
-    """Store the file (flushed) and commit the deposit as Queued, before anything goes upstream.
+def queue_deposit(organization: Organization, command: DepositCommand, *, actor: User) -> Deposit:
+    """Commit the deposit as Queued with its draft's file (already flushed to storage), before
+    anything goes upstream. The draft is marked used by it.
 
     Raises DepositRefused when the organization is revoked or the reference already used here.
     """
     if not organization.is_active:
         raise DepositRefused(str(revoked_message(organization.revocation_reason)))
-    reference = command.external_reference or command.generated_reference or generate_reference()
-    _ensure_reference_unused(organization, reference)
-    key = store.save(command.stream)
+    reference = _reference_for(organization, command)
+    draft = command.draft
+    totals = balance(command.lines) if command.lines else None
     deposit = Deposit(
         organization=organization,
         kind=command.kind,
-        file_name=command.file.display_name,
-        file_size=command.file.size,
-        media_type=command.file.media_type,
-        sha256=command.file.sha256,
-        storage_key=key,
-        active_content=command.file.active_content,
+        file_name=draft.file_name,
+        file_size=draft.file_size,
+        media_type=draft.media_type,
+        sha256=draft.sha256,
+        storage_key=draft.storage_key,
+        active_content=draft.active_content,
         user_email=command.user_email or actor.email,
         comment=command.comment or None,
         external_reference=reference,
         external_reference_generated=not command.external_reference,
         entries=entries_payload(command.lines),
         counterparty=command.counterparty,
+        counterparty_name=(command.counterparty or {}).get("name"),
+        total_debit=totals.debit if totals is not None else None,
+        invoice_date=min((line.date for line in command.lines), default=None),
+        correction_of=command.correction_of,
         created_by=actor,
         queued_at=utcnow(),
         next_attempt_at=utcnow(),
     )
     deposit.events.append(DepositEvent(kind=DepositEventKind.QUEUED, actor_id=actor.id))
     db.session.add(deposit)
+    draft.deposit = deposit
     try:
         db.session.flush()
         audit.record(
@@ -105,37 +108,33 @@ def queue_deposit(
         counterparties.remember(organization, command.counterparty)
         db.session.commit()
     except IntegrityError as error:  # the same reference submitted twice at once
-        db.session.rollback()
-        store.delete(key)
+        db.session.rollback()  # the draft stays unused, its file kept for the next try
         raise DepositRefused(_reference_taken_message(reference), "external_reference") from error
     return deposit
 
 
-RESUBMISSION_WINDOW = timedelta(hours=1)
+def _reference_for(organization: Organization, command: DepositCommand) -> str:
+    """The typed reference (refused if used before), else the one made with the form, else a new
+    one: a form restored by Back and sent with another invoice gets a reference of its own."""
+    if command.external_reference:
+        _ensure_reference_unused(organization, command.external_reference)
+        return command.external_reference
+    generated = command.generated_reference
+    if generated and _reference_used(organization, generated) is None:
+        return generated
+    return generate_reference()
 
 
-def find_resubmission(
-    organization: Organization, reference: str | None, actor: User
-) -> Deposit | None:
-    """The deposit this same form already made (a second click on Send), if any."""
-    if not reference:
-        return None
+def _reference_used(organization: Organization, reference: str) -> Deposit | None:
     return db.session.scalars(
         select(Deposit).where(
-            Deposit.organization_id == organization.id,
-            Deposit.external_reference == reference,
-            Deposit.created_by_id == actor.id,
-            Deposit.created_at > utcnow() - RESUBMISSION_WINDOW,
+            Deposit.organization_id == organization.id, Deposit.external_reference == reference
         )
     ).first()
 
 
 def _ensure_reference_unused(organization: Organization, reference: str) -> None:
-    existing = db.session.scalars(
-        select(Deposit).where(
-            Deposit.organization_id == organization.id, Deposit.external_reference == reference
-        )
-    ).first()
+    existing = _reference_used(organization, reference)
     if existing is not None:
         raise DepositRefused(
             _(
@@ -155,6 +154,15 @@ def _reference_taken_message(reference: str) -> str:
 
 def revoked_message(reason: str | None) -> Notice:
     return organization_revoked_message(reason)
+
+
+def corrections_of(deposit: Deposit, visible: Select[tuple[Deposit]]) -> list[Deposit]:
+    """The deposits made to correct this one, oldest first, among those the reader may see."""
+    return list(
+        db.session.scalars(
+            visible.where(Deposit.correction_of_id == deposit.id).order_by(Deposit.id)
+        )
+    )
 
 
 def can_retry(deposit: Deposit) -> bool:

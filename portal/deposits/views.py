@@ -8,21 +8,34 @@ from datetime import timedelta
 from flask import Blueprint, Response, abort, current_app, flash, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from portal import policy
 from portal.auth.forms import EmptyForm
-from portal.deposits import delivery, services
+from portal.deposits import corrections, delivery, services
+from portal.deposits import drafts as draft_store
 from portal.deposits.editor import register_editor
-from portal.deposits.forms import DepositForm, posted_line_indices
+from portal.deposits.forms import MAX_FILES, DepositForm, error_links, posted_line_indices
 from portal.deposits.history import Cursor, history_page
-from portal.deposits.storage import FileStore
+from portal.deposits.receipt import receipt_pdf
+from portal.deposits.staging import (
+    Staged,
+    file_store,
+    register_staging,
+    stage_posted,
+    too_many_files,
+)
+from portal.deposits.viewer import register_viewer
 from portal.extensions import db
-from portal.models import Deposit, DepositStatus, InvoiceKind, utcnow
+from portal.models import Deposit, DepositStatus, Draft, InvoiceKind, Organization, utcnow
 from portal.web import redirect_to, render
 
 bp = Blueprint("deposits", __name__)
 register_editor(bp)
+register_viewer(bp)
+register_staging(bp)
+bp.add_app_template_global(error_links, "error_links")
 
 
 @bp.app_template_global()
@@ -40,10 +53,6 @@ def poll_seconds(deposit: Deposit) -> int:
     return quick if recent else max(quick, 30)
 
 
-def _store() -> FileStore:
-    return FileStore(current_app.config["STORAGE_DIR"])
-
-
 def _send_now(deposit_id: int) -> Deposit:
     """One attempt while the user waits (short timeout); the sender retries if it fails.
     A deposit someone else is already sending is left to them."""
@@ -54,7 +63,7 @@ def _send_now(deposit_id: int) -> Deposit:
             claim,
             client=current_app.extensions["oneconnect"],
             secret_box=current_app.extensions["secret_box"],
-            store=_store(),
+            store=file_store(),
             read_timeout=float(current_app.config["FIRST_ATTEMPT_READ_TIMEOUT"]),
         )
     return db.session.get(Deposit, deposit_id, populate_existing=True)
@@ -71,9 +80,11 @@ def index(organization_id: int) -> ResponseReturnValue:
     visible = policy.deposits_visible_to(current_user).where(
         Deposit.organization_id == organization.id
     )
+    search = (request.args.get("q") or "").strip()
     page = history_page(
         visible,
         status=status,
+        search=search,
         before=Cursor.decode(request.args.get("before")),
         after=Cursor.decode(request.args.get("after")),
         size=current_app.config["HISTORY_PAGE_SIZE"],
@@ -84,6 +95,7 @@ def index(organization_id: int) -> ResponseReturnValue:
         organization=organization,
         page=page,
         status=status,
+        search=search,
         statuses=list(DepositStatus),
         can_deposit=policy.can_deposit(current_user, organization),
     )
@@ -97,52 +109,167 @@ def _new_form() -> DepositForm:
     return form
 
 
+def _form_page(
+    form: DepositForm,
+    organization: Organization,
+    drafts: list[Draft] | None = None,
+    correction_of: Deposit | None = None,
+) -> str:
+    return render(
+        "deposits/new.html",
+        form=form,
+        organization=organization,
+        drafts=drafts or [],
+        correction_of=correction_of,
+        max_files=MAX_FILES,
+    )
+
+
 @bp.get("/organizations/<int:organization_id>/deposits/new")
 @login_required
 def new(organization_id: int) -> ResponseReturnValue:
     organization = policy.organization_to_deposit_for(current_user, organization_id)
-    return render("deposits/new.html", form=_new_form(), organization=organization)
+    return _form_page(_new_form(), organization)
+
+
+@bp.get("/deposits/<int:deposit_id>/correct")
+@login_required
+def correct(deposit_id: int) -> ResponseReturnValue:
+    """The deposit form filled from a refused deposit: its file, details and lines, with a new
+    reference (the refused one stays used upstream)."""
+    refused = _refused_deposit_to_correct(deposit_id)
+    form = DepositForm(formdata=None, data=corrections.form_data(refused))
+    form.generated_reference.data = services.generate_reference()
+    corrections.renew_line_references(form, refused, form.generated_reference.data)
+    form.correction_of.data = str(refused.id)
+    return _form_page(form, refused.organization, correction_of=refused)
+
+
+def _refused_deposit_to_correct(deposit_id: int) -> Deposit:
+    deposit = policy.deposit_to_act_on(current_user, deposit_id)
+    if deposit.status is not DepositStatus.REFUSED:
+        abort(404)
+    return deposit
 
 
 @bp.post("/organizations/<int:organization_id>/deposits")
 @login_required
 def create(organization_id: int) -> ResponseReturnValue:
     organization = policy.organization_to_deposit_for(current_user, organization_id)
+    request.max_content_length = current_app.config["MAX_FORM_BYTES"]
     form = _new_form()
-    if _edits_lines_without_script(form):
-        return render("deposits/new.html", form=form, organization=organization)
-    if form.validate_on_submit():
-        earlier = (
-            None
-            if form.external_reference.data
-            else services.find_resubmission(
-                organization, form.generated_reference.data, current_user
+    correction_of = _correction_named(form, organization)
+    staged = stage_posted(form, organization)
+    if not staged.drafts and not staged.refusals and correction_of is not None:
+        staged.drafts.append(
+            draft_store.stage_copy(
+                correction_of,
+                current_user,
+                store=file_store(),
+                form_key=form.generated_reference.data or None,
             )
         )
-        if earlier is not None:
-            flash(_("This invoice was already received; here it is."), "info")
-            return redirect_to(url_for("deposits.detail", deposit_id=earlier.id))
-        command = services.DepositCommand(
-            kind=InvoiceKind(form.kind.data),
-            stream=form.invoice_file.data.stream,
-            file=form.inspected,
-            user_email=form.user_email.data,
-            comment=form.comment.data,
-            external_reference=form.external_reference.data,
-            generated_reference=form.generated_reference.data,
-            lines=form.entry_lines(),
-            counterparty=form.counterparty_payload(),
+    if request.form.get("discard_draft") or _edits_lines_without_script(form):
+        return _form_page(form, organization, staged.drafts, correction_of)
+    valid = form.validate_on_submit()
+    valid = _check_files(form, staged) and valid
+    if valid:
+        return _deposit_all(form, organization, staged, correction_of)
+    return _form_page(form, organization, staged.drafts, correction_of), 422
+
+
+def _correction_named(form: DepositForm, organization: Organization) -> Deposit | None:
+    """The refused deposit the form corrects, if it names one this user may correct."""
+    if not (form.correction_of.data or "").isdigit():
+        return None
+    deposit = policy.deposit_to_act_on(current_user, int(form.correction_of.data))
+    if deposit.organization_id != organization.id or deposit.status is not DepositStatus.REFUSED:
+        abort(404)
+    return deposit
+
+
+def _check_files(form: DepositForm, staged: Staged) -> bool:
+    """The files' own errors, shown at the file field; False when the form cannot be sent."""
+    errors = list(staged.refusals)
+    if not staged.drafts and not errors:
+        errors.append(_("Choose the invoice file to send."))
+    if too_many_files(staged):
+        errors.append(_("Send at most %(count)s files at once.", count=MAX_FILES))
+    if len(staged.drafts) > 1 and form.holds_invoice_details():
+        form.form_errors.append(
+            _(
+                "An external reference, a counterparty and entry lines belong to one invoice: "
+                "take them out, or send that invoice alone."
+            )
         )
+        errors = errors or [""]
+    form.invoice_file.errors = [*form.invoice_file.errors, *[e for e in errors if e]]
+    return not errors
+
+
+def _deposit_all(
+    form: DepositForm, organization: Organization, staged: Staged, correction_of: Deposit | None
+) -> ResponseReturnValue:
+    """Each staged file becomes its own deposit; a file this same form already deposited (a
+    second click, a form posted again) is recognised, not sent twice."""
+    single = len(staged.drafts) == 1
+    made: list[Deposit] = []
+    again: list[Deposit] = []
+    for draft in staged.drafts:
+        earlier = draft_store.earlier_deposit_of(draft)
+        if earlier is not None:
+            again.append(earlier)
+            if not draft.used:
+                draft_store.discard([draft], store=file_store())
+            continue
         try:
-            deposit = services.queue_deposit(
-                organization, command, actor=current_user, store=_store()
+            made.append(
+                services.queue_deposit(
+                    organization, _command(form, draft, single, correction_of), actor=current_user
+                )
             )
         except services.DepositRefused as refusal:
             _show_refusal(form, refusal)
-        else:
-            _flash_outcome(_send_now(deposit.id))
-            return redirect_to(url_for("deposits.detail", deposit_id=deposit.id))
-    return render("deposits/new.html", form=form, organization=organization), 422
+            return _form_page(form, organization, staged.drafts, correction_of), 422
+    if not made:
+        flash(_("This invoice was already received; here it is."), "info")
+        return redirect_to(_where_to_look(organization, again))
+    if len(made) == 1:
+        _flash_outcome(_send_now(made[0].id))
+        return redirect_to(url_for("deposits.detail", deposit_id=made[0].id))
+    flash(
+        ngettext(
+            "%(num)d invoices received. The portal sends them to OneConnect one after the "
+            "other; each one's status shows below.",
+            "%(num)d invoices received. The portal sends them to OneConnect one after the "
+            "other; each one's status shows below.",
+            len(made),
+        ),
+        "success",
+    )
+    return redirect_to(url_for("deposits.index", organization_id=organization.id))
+
+
+def _command(
+    form: DepositForm, draft: Draft, single: bool, correction_of: Deposit | None
+) -> services.DepositCommand:
+    return services.DepositCommand(
+        kind=InvoiceKind(form.kind.data),
+        draft=draft,
+        user_email=form.user_email.data,
+        comment=form.comment.data,
+        external_reference=form.external_reference.data if single else None,
+        generated_reference=form.generated_reference.data if single else None,
+        lines=form.entry_lines() if single else [],
+        counterparty=form.counterparty_payload() if single else None,
+        correction_of=correction_of,
+    )
+
+
+def _where_to_look(organization: Organization, deposits: list[Deposit]) -> str:
+    if len(deposits) == 1:
+        return url_for("deposits.detail", deposit_id=deposits[0].id)
+    return url_for("deposits.index", organization_id=organization.id)
 
 
 def _edits_lines_without_script(form: DepositForm) -> bool:
@@ -216,15 +343,31 @@ def _announce_change(response: Response, deposit: Deposit, seen: str | None) -> 
 def detail(deposit_id: int) -> ResponseReturnValue:
     deposit = policy.deposit_for(current_user, deposit_id)
     seen = request.args.get("seen")
+    can_deposit = policy.can_deposit(current_user, deposit.organization)
     response = render(
         "deposits/detail.html",
         block="status_panel",
         deposit=deposit,
-        can_retry=policy.can_deposit(current_user, deposit.organization)
-        and services.can_retry(deposit),
+        can_retry=can_deposit and services.can_retry(deposit),
+        can_correct=can_deposit
+        and deposit.organization.is_active
+        and deposit.status is DepositStatus.REFUSED,
+        corrections=services.corrections_of(deposit, policy.deposits_visible_to(current_user)),
         retry_form=EmptyForm(),
     )
     return _announce_change(response, deposit, seen)
+
+
+@bp.get("/deposits/<int:deposit_id>/receipt")
+@login_required
+def receipt(deposit_id: int) -> ResponseReturnValue:
+    """The deposit's receipt, a PDF in the reader's language."""
+    deposit = policy.deposit_for(current_user, deposit_id)
+    name = _("receipt") + f"-{deposit.external_reference}.pdf"
+    response = Response(receipt_pdf(deposit), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/deposits/<int:deposit_id>/row")
@@ -240,7 +383,7 @@ def row(deposit_id: int) -> ResponseReturnValue:
 def download(deposit_id: int) -> ResponseReturnValue:
     deposit = policy.deposit_for(current_user, deposit_id)
     response = send_file(
-        _store().path_for(deposit.storage_key),
+        file_store().path_for(deposit.storage_key),
         mimetype=deposit.media_type,
         as_attachment=True,
         download_name=deposit.file_name,

@@ -12,12 +12,13 @@ import os
 import signal
 import socket
 import threading
+import time
 from types import FrameType
 
 import click
 from flask import Flask, current_app
 
-from portal.deposits import delivery
+from portal.deposits import delivery, drafts
 from portal.deposits.storage import FileStore
 from portal.extensions import db
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 # A run never sends more than this before looking at its stop signal again.
 BATCH = 50
+PURGE_EVERY_SECONDS = 600.0
 
 
 class Sender:
@@ -34,12 +36,25 @@ class Sender:
         self.poll_interval = poll_interval
 
     def run_once(self) -> int:
-        """Send every deposit that is due (up to BATCH); returns how many were attempted."""
+        """Send every deposit that is due (up to BATCH), and now and then delete expired drafts;
+        returns how many deposits were attempted."""
         with self.app.app_context():
             try:
-                return self._send_due()
+                attempted = self._send_due()
+                self._purge_drafts_now_and_then()
+                return attempted
             finally:
                 db.session.remove()
+
+    _next_purge: float = 0.0
+
+    def _purge_drafts_now_and_then(self) -> None:
+        if time.monotonic() < self._next_purge:
+            return
+        self._next_purge = time.monotonic() + PURGE_EVERY_SECONDS
+        deleted = drafts.purge_expired(FileStore(current_app.config["STORAGE_DIR"]))
+        if deleted:
+            log.info("sender %s deleted %d expired drafts", self.name, deleted)
 
     def _send_due(self) -> int:
         attempted = 0

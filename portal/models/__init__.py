@@ -9,6 +9,7 @@ from portal.models.deposits import (
     DepositStatus,
     InvoiceKind,
 )
+from portal.models.drafts import Draft
 from portal.models.organizations import (
     Membership,
     MembershipRole,
@@ -27,6 +28,7 @@ __all__ = [
     "DepositEvent",
     "DepositEventKind",
     "DepositStatus",
+    "Draft",
     "InvoiceKind",
     "Membership",
     "MembershipRole",

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -82,6 +93,15 @@ class Deposit(db.Model):
     external_reference_generated: Mapped[bool] = mapped_column(default=False)
     entries: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     counterparty: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Read from `counterparty` and `entries` when the deposit is made, for the history to show
+    # and search without decoding JSON.
+    counterparty_name: Mapped[str | None] = mapped_column(String(200))
+    total_debit: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    invoice_date: Mapped[date | None] = mapped_column(Date)
+    # The refused deposit this one corrects (sent again with its file and a new reference).
+    correction_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deposits.id", ondelete="SET NULL"), index=True
+    )
     status: Mapped[DepositStatus] = mapped_column(
         ValueEnum(DepositStatus), default=DepositStatus.QUEUED
     )
@@ -112,6 +132,7 @@ class Deposit(db.Model):
     status_event_id: Mapped[str | None] = mapped_column(String(255))
 
     organization: Mapped[Organization] = relationship()
+    correction_of: Mapped[Deposit | None] = relationship(remote_side=[id])
     created_by: Mapped[User | None] = relationship()
     events: Mapped[list[DepositEvent]] = relationship(
         back_populates="deposit", order_by="DepositEvent.id", cascade="all, delete-orphan"

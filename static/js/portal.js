@@ -48,6 +48,7 @@
     var form = event.target;
     if (!(form instanceof HTMLFormElement)) { return; }
     window.setTimeout(function () {
+      if (event.defaultPrevented) { return; }  // held back (uploads still going up)
       form.querySelectorAll("[data-disable-on-submit]").forEach(function (button) {
         button.disabled = true;
         button.setAttribute("aria-busy", "true");
@@ -55,14 +56,13 @@
     }, 0);
   });
 
-  // Refuse an oversize invoice before it is uploaded.
-  document.addEventListener("change", function (event) {
-    var input = event.target;
-    if (!(input instanceof HTMLInputElement) || input.type !== "file" || !input.dataset.maxBytes) { return; }
-    var file = input.files && input.files[0];
-    var limit = parseInt(input.dataset.maxBytes, 10);
-    input.setCustomValidity(file && file.size > limit ? document.body.dataset.messageFileTooLarge : "");
-    input.reportValidity();
+  // Back to a page the browser kept (bfcache): its Send button works again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    document.querySelectorAll("[data-disable-on-submit]").forEach(function (button) {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+    });
   });
 })();
 
@@ -142,6 +142,11 @@
       next = position > 0 ? buttons[position - 1] : field;
     } else if (event.key === "Escape" && position >= 0) {
       next = field;
+    } else if (event.key === "Enter" && buttons.length) {
+      // Enter picks the suggestion (the first one from the field), never sends the form.
+      event.preventDefault();
+      (position >= 0 ? buttons[position] : buttons[0]).click();
+      return;
     }
     if (next) {
       event.preventDefault();

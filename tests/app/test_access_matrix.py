@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal.extensions import db
-from portal.models import Counterparty, ProcessingOutcome, Role, WebhookEvent, utcnow
+from portal.models import Counterparty, DepositStatus, ProcessingOutcome, Role, WebhookEvent, utcnow
 from tests import factories
 from tests.support import invoices
 
@@ -68,15 +68,20 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("deposits.detail", "GET"): SCOPED_READ,
     ("deposits.row", "GET"): SCOPED_READ,
     ("deposits.download", "GET"): SCOPED_READ,
+    # The invoice beside its data, on the deposit's page and in the review: whoever sees the
+    # deposit. The sandboxed frame keeps our origin, so its page images carry the session.
+    ("deposits.invoice", "GET"): SCOPED_READ,
+    ("deposits.invoice_pages", "GET"): SCOPED_READ,
+    ("deposits.invoice_page", "GET"): SCOPED_READ,
     ("deposits.retry", "POST"): MEMBER_ONLY.format(m="act"),
+    ("deposits.receipt", "GET"): SCOPED_READ,
+    ("deposits.correct", "GET"): MEMBER_ONLY.format(m="ok"),
+    ("deposits.stage_one", "POST"): MEMBER_ONLY.format(m="act"),
+    ("deposits.join_pages", "POST"): MEMBER_ONLY.format(m="act"),
     ("review.index", "GET"): REVIEW_LIST,
     ("review.export", "GET"): REVIEW_LIST,
     ("review.dashboard", "GET"): REVIEW_LIST,
     ("review.detail", "GET"): REVIEW_OBJECT,
-    ("review.invoice", "GET"): REVIEW_OBJECT,
-    ("review.invoice_pages", "GET"): REVIEW_OBJECT,
-    # A page image is asked for by the sandboxed frame, which sends no cookie: no login redirect.
-    ("review.invoice_page", "GET"): REVIEW_OBJECT,
     ("admin.index", "GET"): ADMIN_PAGE,
     ("admin.users", "GET"): ADMIN_PAGE,
     ("admin.create_user", "POST"): ADMIN_ACTION,
@@ -135,7 +140,14 @@ def world(app: Flask) -> dict[str, Any]:
         file_name="alpha-secret-invoice.pdf",
         external_reference="ALPHA-REF-1",
         counterparty={"name": "Alpha Supplier"},
-        content=invoices.pdf(),  # a real PDF, so its pages can be drawn for review
+        content=invoices.pdf(),  # a real PDF, so its pages can be drawn
+    )
+    refused_a = factories.deposit(
+        org_a,
+        status=DepositStatus.REFUSED,
+        file_name="alpha-secret-refused.pdf",
+        external_reference="ALPHA-REF-2",
+        content=invoices.pdf(),
     )
     deposit_b = factories.deposit(
         org_b,
@@ -175,7 +187,8 @@ def world(app: Flask) -> dict[str, Any]:
         },
         "overrides": {
             "admin.unassign": {"user_id": staff_assigned.id},
-            "review.invoice_page": {"number": 1},
+            "deposits.invoice_page": {"number": 1},
+            "deposits.correct": {"deposit_id": refused_a.id},
         },
         "post_data": {"organizations.switch": {"organization_id": org_a.id}},
         "query": {"deposits.check_field": {"field": "counterparty-name"}},

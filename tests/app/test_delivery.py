@@ -20,8 +20,7 @@ from sqlalchemy import select, update
 
 from portal import create_app
 from portal.config import PROJECT_ROOT
-from portal.deposits import delivery, services
-from portal.deposits.files import inspect_upload
+from portal.deposits import delivery, drafts, services
 from portal.deposits.storage import FileStore
 from portal.deposits.worker import Sender
 from portal.extensions import db
@@ -65,15 +64,15 @@ def queue(app: Flask, organization: Organization, count: int = 3) -> list[int]:
     actor = db.session.get(User, organization.memberships[0].user_id)
     ids = []
     for _ in range(count):
+        draft = drafts.stage(organization, actor, io.BytesIO(PDF), "invoice.pdf", store=store)
         command = services.DepositCommand(
             kind=InvoiceKind.PURCHASE,
-            stream=io.BytesIO(PDF),
-            file=inspect_upload(io.BytesIO(PDF), "invoice.pdf"),
+            draft=draft,
             user_email=None,
             comment=None,
             external_reference=None,
         )
-        ids.append(services.queue_deposit(organization, command, actor=actor, store=store).id)
+        ids.append(services.queue_deposit(organization, command, actor=actor).id)
     return ids
 
 

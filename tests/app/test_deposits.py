@@ -182,9 +182,35 @@ def test_a_request_over_the_size_limit_is_refused_before_it_is_read(
     client: FlaskClient, connected
 ) -> None:
     organization, _ = connected
-    response = send(client, organization, deposit_form(b"%PDF-" + b"0" * 13_000_000, "huge.pdf"))
+    # One file goes up at a time as soon as it is chosen: its request is capped near 5 MB.
+    response = post_multipart(
+        client,
+        f"/organizations/{organization.id}/drafts",
+        {"invoice_file": (io.BytesIO(b"%PDF-" + b"0" * 13_000_000), "huge.pdf")},
+    )
     assert response.status_code == 413
     assert "at most 5 MB" in response.get_data(as_text=True)
+    assert db.session.scalars(select(Deposit)).first() is None
+    assert stored_files(client.application) == []
+
+
+def test_the_form_without_script_refuses_a_body_over_its_own_cap(
+    app: Flask, client: FlaskClient, connected
+) -> None:
+    """The form posted without script carries every file at once, so its cap is the files'."""
+    organization, _ = connected
+    app.config["MAX_FORM_BYTES"] = 8_000_000
+    response = send(client, organization, deposit_form(b"%PDF-" + b"0" * 9_000_000, "huge.pdf"))
+    assert response.status_code == 413
+    assert db.session.scalars(select(Deposit)).first() is None
+    assert stored_files(app) == []
+
+
+def test_an_oversize_file_in_the_form_is_refused_in_words(client: FlaskClient, connected) -> None:
+    organization, _ = connected
+    response = send(client, organization, deposit_form(b"%PDF-" + b"0" * 6_000_000, "huge.pdf"))
+    assert response.status_code == 422
+    assert "huge.pdf: The file is larger than 5 MB" in response.get_data(as_text=True)
     assert db.session.scalars(select(Deposit)).first() is None
 
 
@@ -453,8 +479,9 @@ def test_a_second_click_on_send_does_not_make_a_second_deposit(
     generated = re.search(r'name="generated_reference" type="hidden" value="([^"]+)"', page).group(
         1
     )
-    first = send(client, organization, deposit_form(generated_reference=generated))
-    second = send(client, organization, deposit_form(generated_reference=generated))
+    content = invoices.pdf()
+    first = send(client, organization, deposit_form(content, generated_reference=generated))
+    second = send(client, organization, deposit_form(content, generated_reference=generated))
     assert second.headers["Location"] == first.headers["Location"]
     assert len(db.session.scalars(select(Deposit)).all()) == 1
     assert len(sandbox.state.documents()) == 1

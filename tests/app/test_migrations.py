@@ -75,3 +75,59 @@ def test_webhook_notes_become_notices_and_come_back(empty_app: Flask) -> None:
     assert _verifications() == {"e1": "verified (kid sandbox-1)", "e2": "verified"}
     columns = {c["name"] for c in sa.inspect(db.engine).get_columns("users")}
     assert "locale" not in columns
+
+
+def _insert_deposit(organization_id: int, reference: str, entries: str, party: str) -> None:
+    db.session.execute(
+        sa.text(
+            "INSERT INTO deposits (organization_id, kind, file_name, file_size, media_type, sha256,"
+            " storage_key, active_content, external_reference, external_reference_generated,"
+            " entries, counterparty, status, attempts, answer_pending, maybe_delivered,"
+            " created_at, updated_at) VALUES (:org, 'purchase', 'f.pdf', 1, 'application/pdf',"
+            " 'x', 'k', false, :ref, false, :entries, :party, 'sent', 0, false, false,"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ),
+        {"org": organization_id, "ref": reference, "entries": entries, "party": party},
+    )
+    db.session.commit()
+
+
+def test_existing_deposits_get_their_history_columns_and_drafts_come_and_go(
+    empty_app: Flask,
+) -> None:
+    upgrade(revision="0007")
+    db.session.execute(
+        sa.text(
+            "INSERT INTO organizations (name, integration_id, integration_secret_encrypted,"
+            " status, created_at) VALUES ('O', 'i', 'x', 'active', CURRENT_TIMESTAMP)"
+        )
+    )
+    db.session.commit()
+    organization_id = db.session.execute(sa.text("SELECT id FROM organizations")).scalar_one()
+    lines = [
+        {"date": "2026-03-10T00:00:00.000Z", "debit": {"amount": 100.1}, "credit": {"amount": 0}},
+        {"date": "2026-03-09T00:00:00.000Z", "debit": {"amount": 20}, "credit": {"amount": 0}},
+    ]
+    _insert_deposit(
+        organization_id, "R1", json.dumps({"data": {"lines": lines}}), json.dumps({"name": "EDF"})
+    )
+    _insert_deposit(organization_id, "R2", "null", "null")
+    db.session.remove()
+    upgrade()
+    rows = db.session.execute(
+        sa.text(
+            "SELECT external_reference, counterparty_name, total_debit, invoice_date"
+            " FROM deposits ORDER BY external_reference"
+        )
+    ).all()
+    first, second = rows
+    assert first[1] == "EDF" and float(first[2]) == 120.1 and str(first[3]) == "2026-03-09"
+    assert second[1:] == (None, None, None)
+    tables = sa.inspect(db.engine).get_table_names()
+    assert "drafts" in tables
+    db.session.remove()
+
+    downgrade(revision="0007")
+    assert "drafts" not in sa.inspect(db.engine).get_table_names()
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("deposits")}
+    assert "counterparty_name" not in columns and "correction_of_id" not in columns

@@ -177,7 +177,7 @@ def test_detail_shows_the_invoice_beside_lines_totals_and_story(
     login_as(staff_with(organization))
     page = client.get(f"/review/deposits/{deposit.id}").get_data(as_text=True)
     assert (
-        f'<iframe class="invoice-frame" sandbox="allow-same-origin" src="/review/deposits/{deposit.id}/invoice/view"'
+        f'<iframe class="invoice-frame" sandbox="allow-same-origin" src="/deposits/{deposit.id}/invoice/view"'
         in page
     )
     assert f'href="/deposits/{deposit.id}/file" download>Download the original</a>' in page
@@ -193,7 +193,7 @@ def test_the_invoice_is_served_inline_in_a_sandbox(client: FlaskClient, login_as
     organization = factories.organization()
     deposit = factories.deposit(organization, content=b"%PDF-1.4 inline test")
     login_as(staff_with(organization))
-    with client.get(f"/review/deposits/{deposit.id}/invoice") as response:
+    with client.get(f"/deposits/{deposit.id}/invoice") as response:
         assert response.get_data() == b"%PDF-1.4 inline test"
     assert response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"].startswith("inline")
@@ -208,7 +208,7 @@ def test_images_are_shown_with_an_img(client: FlaskClient, login_as) -> None:
     )
     login_as(staff_with(organization))
     page = client.get(f"/review/deposits/{deposit.id}").get_data(as_text=True)
-    assert f'<img class="invoice-image" src="/review/deposits/{deposit.id}/invoice"' in page
+    assert f'<img class="invoice-image" src="/deposits/{deposit.id}/invoice"' in page
     assert "<iframe" not in page
 
 
@@ -220,7 +220,7 @@ def test_a_pdf_with_active_content_is_never_inline(client: FlaskClient, login_as
     assert "<iframe" not in page
     assert "contains scripts or launch actions" in page
     assert f"/deposits/{deposit.id}/file" in page
-    with client.get(f"/review/deposits/{deposit.id}/invoice") as response:
+    with client.get(f"/deposits/{deposit.id}/invoice") as response:
         response.get_data()
     assert response.headers["Content-Disposition"].startswith("attachment")
     assert response.mimetype == "application/octet-stream"
@@ -237,7 +237,7 @@ def test_a_pdf_is_shown_as_its_pages_drawn_to_png(client: FlaskClient, login_as)
     organization = factories.organization()
     deposit = factories.deposit(organization, content=invoices.pdf(pages=3))
     login_as(staff_with(organization))
-    view = client.get(f"/review/deposits/{deposit.id}/invoice/view")
+    view = client.get(f"/deposits/{deposit.id}/invoice/view")
     assert view.status_code == 200 and view.mimetype == "text/html"
     assert view.headers["Content-Security-Policy"].startswith(PAGES_CSP)
     assert view.headers["X-Content-Type-Options"] == "nosniff"
@@ -246,10 +246,10 @@ def test_a_pdf_is_shown_as_its_pages_drawn_to_png(client: FlaskClient, login_as)
     assert "<script" not in body and "<a " not in body and "<form" not in body
     links = page_links(body)
     assert [link.split("?")[0] for link in links] == [
-        f"/review/deposits/{deposit.id}/invoice/pages/{n}.png" for n in (1, 2, 3)
+        f"/deposits/{deposit.id}/invoice/pages/{n}.png" for n in (1, 2, 3)
     ]
 
-    with client.get(f"/review/deposits/{deposit.id}/invoice/pages/2.png") as response:
+    with client.get(f"/deposits/{deposit.id}/invoice/pages/2.png") as response:
         png = response.get_data()
     assert response.status_code == 200 and response.mimetype == "image/png"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -263,10 +263,7 @@ def test_a_pdf_is_shown_as_its_pages_drawn_to_png(client: FlaskClient, login_as)
     assert width == rendering.TARGET_WIDTH
     assert abs(height / width - 842 / 595) < 0.01  # an A4 page keeps its shape
     for number in (0, 4):
-        assert (
-            client.get(f"/review/deposits/{deposit.id}/invoice/pages/{number}.png").status_code
-            == 404
-        )
+        assert client.get(f"/deposits/{deposit.id}/invoice/pages/{number}.png").status_code == 404
 
 
 def test_the_frame_keeps_our_origin_but_can_run_nothing(client: FlaskClient, login_as) -> None:
@@ -274,14 +271,14 @@ def test_the_frame_keeps_our_origin_but_can_run_nothing(client: FlaskClient, log
     organization = factories.organization()
     deposit = factories.deposit(organization, content=invoices.pdf(pages=1)).id
     login_as(staff_with(organization))
-    view = client.get(f"/review/deposits/{deposit}/invoice/view")
+    view = client.get(f"/deposits/{deposit}/invoice/view")
     csp = view.headers["Content-Security-Policy"]
     assert csp.startswith("sandbox allow-same-origin;") and "allow-scripts" not in csp
     assert "default-src 'none'" in csp and "script-src" not in csp
     detail = client.get(f"/review/deposits/{deposit}").get_data(as_text=True)
     assert 'sandbox="allow-same-origin"' in detail
     client.post("/logout")
-    assert client.get(f"/review/deposits/{deposit}/invoice/pages/1.png").status_code == 303
+    assert client.get(f"/deposits/{deposit}/invoice/pages/1.png").status_code == 303
 
 
 def test_staff_may_not_draw_pages_of_foreign_deposits(client: FlaskClient, login_as) -> None:
@@ -289,16 +286,8 @@ def test_staff_may_not_draw_pages_of_foreign_deposits(client: FlaskClient, login
     other = factories.organization()
     foreign = factories.deposit(other, content=invoices.pdf())
     login_as(staff_with(mine))
-    assert client.get(f"/review/deposits/{foreign.id}/invoice/view").status_code == 404
-    assert client.get(f"/review/deposits/{foreign.id}/invoice/pages/1.png").status_code == 404
-
-
-def test_members_may_not_draw_pages(client: FlaskClient, login_as) -> None:
-    member = factories.user()
-    deposit = factories.deposit(factories.organization(member), content=invoices.pdf())
-    login_as(member)
-    assert client.get(f"/review/deposits/{deposit.id}/invoice/view").status_code == 404
-    assert client.get(f"/review/deposits/{deposit.id}/invoice/pages/1.png").status_code == 404
+    assert client.get(f"/deposits/{foreign.id}/invoice/view").status_code == 404
+    assert client.get(f"/deposits/{foreign.id}/invoice/pages/1.png").status_code == 404
 
 
 def test_a_pdf_with_active_content_is_never_drawn(client: FlaskClient, login_as) -> None:
@@ -307,8 +296,8 @@ def test_a_pdf_with_active_content_is_never_drawn(client: FlaskClient, login_as)
         organization, content=invoices.pdf(javascript=True), active_content=True
     )
     login_as(staff_with(organization))
-    assert client.get(f"/review/deposits/{deposit.id}/invoice/view").status_code == 404
-    assert client.get(f"/review/deposits/{deposit.id}/invoice/pages/1.png").status_code == 404
+    assert client.get(f"/deposits/{deposit.id}/invoice/view").status_code == 404
+    assert client.get(f"/deposits/{deposit.id}/invoice/pages/1.png").status_code == 404
     assert "/invoice/view" not in client.get(f"/review/deposits/{deposit.id}").get_data(
         as_text=True
     )
@@ -321,12 +310,12 @@ def test_images_and_unreadable_pdfs_are_not_drawn(client: FlaskClient, login_as)
     )
     broken = factories.deposit(organization, content=b"%PDF-1.4 not really")
     login_as(staff_with(organization))
-    assert client.get(f"/review/deposits/{image.id}/invoice/view").status_code == 404
-    assert client.get(f"/review/deposits/{image.id}/invoice/pages/1.png").status_code == 404
-    view = client.get(f"/review/deposits/{broken.id}/invoice/view")
+    assert client.get(f"/deposits/{image.id}/invoice/view").status_code == 404
+    assert client.get(f"/deposits/{image.id}/invoice/pages/1.png").status_code == 404
+    view = client.get(f"/deposits/{broken.id}/invoice/view")
     assert view.status_code == 200 and "<img" not in view.get_data(as_text=True)
     assert "cannot be read" in view.get_data(as_text=True)
-    assert client.get(f"/review/deposits/{broken.id}/invoice/pages/1.png").status_code == 404
+    assert client.get(f"/deposits/{broken.id}/invoice/pages/1.png").status_code == 404
 
 
 def test_only_the_first_pages_of_a_long_pdf_are_drawn(
@@ -336,9 +325,9 @@ def test_only_the_first_pages_of_a_long_pdf_are_drawn(
     organization = factories.organization()
     deposit = factories.deposit(organization, content=invoices.pdf(pages=3))
     login_as(staff_with(organization))
-    body = client.get(f"/review/deposits/{deposit.id}/invoice/view").get_data(as_text=True)
+    body = client.get(f"/deposits/{deposit.id}/invoice/view").get_data(as_text=True)
     assert len(page_links(body)) == 2 and "first 2 of 3 pages" in body
-    assert client.get(f"/review/deposits/{deposit.id}/invoice/pages/3.png").status_code == 404
+    assert client.get(f"/deposits/{deposit.id}/invoice/pages/3.png").status_code == 404
 
 
 def test_page_scale_is_capped() -> None:

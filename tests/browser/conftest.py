@@ -110,3 +110,11 @@ def page(browser: Any, live_portal: LivePortal) -> Iterator[Any]:
     finally:
         context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def open_form_sections(page: Any) -> None:
+    """Open every collapsed section of the deposit form (comment, reference, counterparty,
+    entries), as a user would by clicking its title."""
+    closed = page.locator("details.form-section:not([open]) > summary")
+    while closed.count():
+        closed.first.click()

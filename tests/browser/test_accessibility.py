@@ -16,7 +16,7 @@ from portal.config import PROJECT_ROOT
 from portal.extensions import db
 from portal.models import Role
 from tests import factories
-from tests.browser.conftest import LivePortal
+from tests.browser.conftest import LivePortal, open_form_sections
 from tests.support import invoices
 
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -79,6 +79,7 @@ def test_member_pages_have_no_violations(page: Page, people: dict[str, int]) -> 
         page.goto(url)
         assert violations(page) == [], url
     page.goto(f"/organizations/{organization}/deposits/new")
+    open_form_sections(page)
     page.get_by_role("button", name="Add line").click()
     page.get_by_role("button", name="Add line").click()
     page.get_by_role("group", name="Line 2").get_by_label("Debit", exact=True).fill("12,50")

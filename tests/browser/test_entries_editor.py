@@ -9,7 +9,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from portal.extensions import db
 from portal.models import Counterparty, Organization
-from tests.browser.conftest import LivePortal
+from tests.browser.conftest import LivePortal, open_form_sections
 from tests.browser.test_journey import connect, register
 from tests.support import invoices
 
@@ -23,6 +23,7 @@ def deposit_page(page: Page, live_portal: LivePortal, tmp_path: Path) -> str:
     register(page, "anne@fournil.test")
     connect(page, "Fournil", integration_id, secret)
     page.get_by_role("link", name="Deposit an invoice").click()
+    open_form_sections(page)
     invoice = tmp_path / "facture.pdf"
     invoice.write_bytes(invoices.pdf())
     page.get_by_label("Invoice file").set_input_files(str(invoice))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LivePortal
+from tests.browser.conftest import LivePortal, open_form_sections
 from tests.support import invoices
 
 
@@ -53,6 +53,7 @@ def test_register_connect_deposit_with_two_lines_and_see_it_accepted(
     connect(page, "Boulangerie Martin", integration_id, secret)
 
     page.get_by_role("link", name="Deposit an invoice").click()
+    open_form_sections(page)
     page.get_by_label("Invoice type").select_option(label="Purchase")
     invoice = tmp_path / "facture-mars.pdf"
     invoice.write_bytes(invoices.pdf())
@@ -113,6 +114,7 @@ def test_a_refusal_shows_its_reason_and_the_history_updates_live(
     connect(page, "Garage Dupont", integration_id, secret)
 
     page.get_by_role("link", name="Deposit an invoice").click()
+    open_form_sections(page)
     invoice = tmp_path / "ticket.png"
     invoice.write_bytes(invoices.png())
     page.get_by_label("Invoice file").set_input_files(str(invoice))
@@ -136,6 +138,7 @@ def test_removing_a_line_and_a_wrong_file_type_in_the_browser(
     register(page, "lea@atelier.test")
     connect(page, "Atelier", integration_id, secret)
     page.get_by_role("link", name="Deposit an invoice").click()
+    open_form_sections(page)
 
     page.get_by_role("button", name="Add line").click()
     page.get_by_role("button", name="Add line").click()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LivePortal
+from tests.browser.conftest import LivePortal, open_form_sections
 from tests.support import invoices
 
 
@@ -47,6 +47,7 @@ def test_the_journey_in_french(french_page: Page, live_portal: LivePortal, tmp_p
     expect(page.locator(".alert-success")).to_contain_text("Boulangerie Martin")
 
     page.goto("/organizations/1/deposits/new")
+    open_form_sections(page)
     page.get_by_label("Type de facture").select_option(label="Achat")
     invoice = tmp_path / "facture-mars.pdf"
     invoice.write_bytes(invoices.pdf())

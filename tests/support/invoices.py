@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 
 import pikepdf
 from PIL import Image
 
 
-def pdf(javascript: bool = False, pages: int = 1) -> bytes:
+def pdf(javascript: bool = False, pages: int = 1, text: str = "", padding: int = 0) -> bytes:
+    """A real PDF; `text` makes it differ from another, `padding` adds that many incompressible
+    bytes (a large scan)."""
     document = pikepdf.new()
     for _ in range(pages):
         document.add_blank_page(page_size=(595, 842))
+    if text:
+        document.docinfo["/Title"] = text
+    if padding:
+        document.Root.Padding = document.make_stream(os.urandom(padding))
     if javascript:
         action = document.make_indirect(
             pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)"))
@@ -23,9 +30,13 @@ def pdf(javascript: bool = False, pages: int = 1) -> bytes:
     return buffer.getvalue()
 
 
-def image(kind: str = "PNG", size: tuple[int, int] = (60, 40)) -> bytes:
+def image(
+    kind: str = "PNG",
+    size: tuple[int, int] = (60, 40),
+    color: str | tuple[int, int, int] = (200, 220, 240),
+) -> bytes:
     buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 220, 240)).save(buffer, format=kind)
+    Image.new("RGB", size, color).save(buffer, format=kind)
     return buffer.getvalue()
 
 
@@ -33,8 +44,8 @@ def png() -> bytes:
     return image("PNG")
 
 
-def jpeg() -> bytes:
-    return image("JPEG")
+def jpeg(color: str | tuple[int, int, int] = (200, 220, 240)) -> bytes:
+    return image("JPEG", color=color)
 
 
 def bmp() -> bytes:
