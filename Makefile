@@ -28,13 +28,16 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-# htmx and Pico CSS come from the npm registry (package-lock.json pins them) and are served
+# htmx, Pico CSS and the receipt's DejaVu fonts come from the npm registry (package-lock.json pins them) and are served
 # locally: never committed, never loaded from a CDN.
 $(VENDOR)/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
 	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico.min.css
+	mkdir -p $(VENDOR)/fonts
+	cp node_modules/dejavu-fonts-ttf/ttf/DejaVuSans.ttf node_modules/dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf \
+		node_modules/dejavu-fonts-ttf/ttf/DejaVuSansMono.ttf $(VENDOR)/fonts/
 	touch $@
 
 lint: $(VENV)/.installed

@@ -31,7 +31,10 @@ def seed(app: Flask) -> str:
     db.session.add(organization)
     db.session.commit()
     assert organization.id == 1  # a fresh database: BASE names it
-    insert_deposits(DEPOSITS, lambda n: {"organization_id": organization.id})
+    insert_deposits(
+        DEPOSITS,
+        lambda n: {"organization_id": organization.id, "counterparty_name": f"Supplier {n % 500}"},
+    )
     return user.email
 
 
@@ -43,6 +46,9 @@ def main() -> None:
             url = link_after(timer.page(url), "before=")
         timer.report("page 500 (keyset cursor)", url)
         timer.report("filtered by status", f"{BASE}?status=refused")
+        timer.report("search, one match", f"{BASE}?q=invoice-99917")
+        timer.report("search, many matches", f"{BASE}?q=ref-1")
+        timer.report("search, no match", f"{BASE}?q=nowhere")
         timer.report(
             "filtered, deep cursor", f"{BASE}?status=duplicate&before=" + url.split("before=")[1]
         )

@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as settings
 from portal import i18n, notices
+from portal.deposits.staging import allow_large_form
 from portal.encryption import SecretBox
 from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
@@ -66,6 +67,8 @@ def _init_extensions(app: Flask) -> None:
         render_as_batch=True,
         compare_type=True,
     )
+    # Before CSRF's check reads the body: the deposit form's larger cap must already apply.
+    app.before_request(allow_large_form)
     csrf.init_app(app)
     htmx.init_app(app)
     i18n.init_app(app)

@@ -105,3 +105,21 @@ def deposit(
     db.session.add(created)
     db.session.commit()
     return created
+
+
+def deposit_command(
+    organization: Organization, actor: User, content: bytes, name: str = "invoice.pdf"
+) -> Any:
+    """A purchase made of `content`, staged as a draft the way the form stages it, ready for
+    services.queue_deposit."""
+    from portal.deposits import drafts, services
+
+    store = FileStore(current_app.config["STORAGE_DIR"])
+    draft = drafts.stage(organization, actor, io.BytesIO(content), name, store=store)
+    return services.DepositCommand(
+        kind=InvoiceKind.PURCHASE,
+        draft=draft,
+        user_email=None,
+        comment=None,
+        external_reference=None,
+    )

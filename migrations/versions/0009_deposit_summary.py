@@ -52,11 +52,27 @@ def upgrade():
     _create_search_index(op.get_bind())
 
 
+BATCH = 500
+
+
 def _fill_summaries(connection):
-    """Existing deposits get what new ones get when they are made."""
-    rows = connection.execute(
-        sa.select(deposits.c.id, deposits.c.counterparty, deposits.c.entries)
-    ).all()
+    """Existing deposits get what new ones get when they are made, a batch at a time (entries
+    can be megabytes each)."""
+    last = 0
+    while True:
+        rows = connection.execute(
+            sa.select(deposits.c.id, deposits.c.counterparty, deposits.c.entries)
+            .where(deposits.c.id > last)
+            .order_by(deposits.c.id)
+            .limit(BATCH)
+        ).all()
+        if not rows:
+            return
+        last = rows[-1][0]
+        _fill_batch(connection, rows)
+
+
+def _fill_batch(connection, rows):
     for row_id, counterparty, entries in rows:
         counterparty = _loaded(counterparty) or {}
         lines = (_loaded(entries) or {}).get('data', {}).get('lines', [])
@@ -96,7 +112,12 @@ def _create_search_index(connection):
     ).first()
     if available is None:
         return
-    op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+    # A role that may not create extensions keeps the migration going, without the index.
+    try:
+        with connection.begin_nested():
+            connection.execute(sa.text('CREATE EXTENSION IF NOT EXISTS pg_trgm'))
+    except sa.exc.DBAPIError:
+        return
     op.execute(
         f'CREATE INDEX IF NOT EXISTS {SEARCH_INDEX} ON deposits '
         f'USING gin (({SEARCH_EXPRESSION}) gin_trgm_ops)'

@@ -23,13 +23,16 @@ def form_data(refused: Deposit) -> dict[str, Any]:
 
 
 def renew_line_references(form: DepositForm, refused: Deposit, reference: str) -> None:
-    """The refused deposit's lines in the editor; those that carried its reference carry the
-    new one."""
+    """The refused deposit's lines in the editor; those that carried the reference the portal
+    made for it carry the new one (a reference the user typed, an invoice number, stays)."""
     style = locale_style()
     rows = []
     for line in payload_lines(refused.entries):
         values = entry_line_values(line, style)
-        if values["reference"] == refused.external_reference:
+        if (
+            refused.external_reference_generated
+            and values["reference"] == refused.external_reference
+        ):
             values["reference"] = reference
         rows.append(values)
     form.set_lines(rows)

@@ -9,9 +9,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import BinaryIO
 
-from sqlalchemy import delete, select
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
 
-from portal.deposits.files import InspectedFile, inspect_upload
+from portal.config import MAX_FILES
+from portal.deposits.files import InspectedFile, InvalidInvoiceFile, inspect_upload
 from portal.deposits.photos import join_photos
 from portal.deposits.storage import FileStore
 from portal.extensions import db
@@ -25,6 +27,8 @@ RESUBMISSION_WINDOW = timedelta(hours=1)
 # Purging waits a little longer than drafts can be used, so no form can adopt one being purged.
 PURGE_GRACE = timedelta(minutes=10)
 PHOTOS_NAME = "photos.pdf"
+# Files one user may leave waiting as drafts (several forms' worth).
+MAX_UNUSED_DRAFTS = 4 * MAX_FILES
 
 
 def stage(
@@ -38,8 +42,17 @@ def stage(
 ) -> Draft:
     """Check the file by its content, write it to storage and record it as a draft; commits.
 
-    Raises InvalidInvoiceFile (nothing is stored) when it cannot be deposited.
+    Raises InvalidInvoiceFile (nothing is stored) when it cannot be deposited, or when the user
+    already has MAX_UNUSED_DRAFTS files waiting.
     """
+    if unused_count(user) >= MAX_UNUSED_DRAFTS:
+        raise InvalidInvoiceFile(
+            _(
+                "%(count)s files are already waiting to be sent: send them, or take some out, "
+                "before adding more.",
+                count=MAX_UNUSED_DRAFTS,
+            )
+        )
     inspected = inspect_upload(stream, declared_name)
     return _record(organization, user, inspected, store.save(stream), form_key)
 
@@ -115,7 +128,7 @@ def _record(
 def drafts_named(organization: Organization, user: User, tokens: Iterable[str]) -> list[Draft]:
     """The drafts these tokens name that belong to this user and organization, in the order
     given; a token of anyone else's, or expired, names nothing."""
-    wanted = list(dict.fromkeys(token for token in tokens if token))
+    wanted = list(dict.fromkeys(token for token in tokens if token))[: MAX_FILES + 1]
     if not wanted:
         return []
     found = db.session.scalars(
@@ -161,14 +174,40 @@ def discard(drafts: Iterable[Draft], *, store: FileStore) -> None:
 
 
 def purge_expired(store: FileStore, now: datetime | None = None) -> int:
-    """Delete drafts past their lifetime (and the files of unused ones); commits.
-    Returns how many were deleted."""
+    """Delete drafts past their lifetime, and the files of the unused ones; commits. A draft a
+    deposit adopts meanwhile is left alone (each deletion re-checks it is unused). Returns how
+    many were deleted."""
     cutoff = (now or utcnow()) - DRAFT_LIFETIME - PURGE_GRACE
-    unused = db.session.scalars(
-        select(Draft).where(Draft.created_at <= cutoff, Draft.deposit_id.is_(None))
+    stale = db.session.execute(
+        select(Draft.id, Draft.storage_key).where(
+            Draft.created_at <= cutoff, Draft.deposit_id.is_(None)
+        )
     ).all()
-    for draft in unused:
-        store.delete(draft.storage_key)
-    result = db.session.execute(delete(Draft).where(Draft.created_at <= cutoff))
+    files = []
+    for draft_id, storage_key in stale:
+        gone = db.session.execute(
+            delete(Draft).where(Draft.id == draft_id, Draft.deposit_id.is_(None))
+        )
+        if gone.rowcount:
+            files.append(storage_key)
+    used = db.session.execute(
+        delete(Draft).where(Draft.created_at <= cutoff, Draft.deposit_id.is_not(None))
+    )
     db.session.commit()
-    return result.rowcount or 0
+    for storage_key in files:  # only once their rows are gone for good
+        store.delete(storage_key)
+    return len(files) + (used.rowcount or 0)
+
+
+def unused_count(user: User) -> int:
+    """Drafts of this user waiting to be sent (a quota keeps anyone from filling the disk)."""
+    return (
+        db.session.scalar(
+            select(func.count(Draft.id)).where(
+                Draft.user_id == user.id,
+                Draft.deposit_id.is_(None),
+                Draft.created_at > utcnow() - DRAFT_LIFETIME,
+            )
+        )
+        or 0
+    )

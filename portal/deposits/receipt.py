@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from fpdf import FPDF, FontFace
 
+from portal.config import PROJECT_ROOT
 from portal.i18n import colon, format_count, format_when, page_locale
 from portal.models import Deposit, utcnow
 
-FONT_PACKAGE = "fonts-dejavu-core"
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+# From the npm registry (dejavu-fonts-ttf), copied there by make like the other front-end assets.
+FONT_DIR = PROJECT_ROOT / "static" / "vendor" / "fonts"
 SANS_FONT = FONT_DIR / "DejaVuSans.ttf"
 SANS_BOLD_FONT = FONT_DIR / "DejaVuSans-Bold.ttf"
 MONO_FONT = FONT_DIR / "DejaVuSansMono.ttf"
@@ -59,7 +58,7 @@ def _new_document(deposit: Deposit) -> FPDF:
     for _family, _style, path in fonts:  # all checked before any is opened
         if not path.is_file():
             raise RuntimeError(
-                f"The deposit receipt needs the font {path}: install the {FONT_PACKAGE} package."
+                f"The deposit receipt needs the font {path}: run make to install the assets."
             )
     for family, style, path in fonts:
         pdf.add_font(family, style, str(path))

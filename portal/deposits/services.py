@@ -51,6 +51,8 @@ class DepositCommand:
     lines: list[EntryLine] = field(default_factory=list)
     counterparty: dict[str, Any] | None = None  # the API's `organization` part
     correction_of: Deposit | None = None  # the refused deposit this one corrects
+    # The generated reference is one of several made from the form's (one file of several).
+    generated_reference_derived: bool = False
 
 
 def generate_reference(now: datetime | None = None) -> str:
@@ -63,7 +65,8 @@ def queue_deposit(organization: Organization, command: DepositCommand, *, actor:
     """Commit the deposit as Queued with its draft's file (already flushed to storage), before
     anything goes upstream. The draft is marked used by it.
 
-    Raises DepositRefused when the organization is revoked or the reference already used here.
+    Raises DepositRefused when the organization is revoked or a typed reference already used
+    here, and DraftAlreadyUsed when this same form already made the deposit.
     """
     if not organization.is_active:
         raise DepositRefused(str(revoked_message(organization.revocation_reason)))
@@ -95,9 +98,10 @@ def queue_deposit(organization: Organization, command: DepositCommand, *, actor:
     )
     deposit.events.append(DepositEvent(kind=DepositEventKind.QUEUED, actor_id=actor.id))
     db.session.add(deposit)
-    draft.deposit = deposit
     try:
         db.session.flush()
+        if not _adopt(draft, deposit):
+            raise DraftAlreadyUsed(draft)
         audit.record(
             audit.DEPOSIT_CREATED,
             actor=actor,
@@ -107,10 +111,42 @@ def queue_deposit(organization: Organization, command: DepositCommand, *, actor:
         )
         counterparties.remember(organization, command.counterparty)
         db.session.commit()
+    except DraftAlreadyUsed:
+        db.session.rollback()  # a concurrent post of the same form made it first
+        raise
     except IntegrityError as error:  # the same reference submitted twice at once
         db.session.rollback()  # the draft stays unused, its file kept for the next try
+        if not command.external_reference:
+            raise DraftAlreadyUsed(draft, reference) from error  # our reference: the same form
         raise DepositRefused(_reference_taken_message(reference), "external_reference") from error
     return deposit
+
+
+class DraftAlreadyUsed(Exception):
+    """Another request adopted this draft, or deposited these bytes from this form (the same
+    form posted twice at once); `earlier` is that deposit, once it can be seen."""
+
+    def __init__(self, draft: Draft, reference: str | None = None) -> None:
+        super().__init__(draft.token)
+        self.draft = draft
+        self.reference = reference
+
+    def earlier(self, organization: Organization) -> Deposit | None:
+        db.session.refresh(self.draft)
+        if self.draft.deposit is not None:
+            return self.draft.deposit
+        return _reference_used(organization, self.reference) if self.reference else None
+
+
+def _adopt(draft: Draft, deposit: Deposit) -> bool:
+    """The draft's file becomes the deposit's, unless another deposit took it first."""
+    adopted = db.session.execute(
+        update(Draft)
+        .where(Draft.id == draft.id, Draft.deposit_id.is_(None))
+        .values(deposit_id=deposit.id)
+        .execution_options(synchronize_session=False)
+    )
+    return adopted.rowcount == 1
 
 
 def _reference_for(organization: Organization, command: DepositCommand) -> str:
@@ -122,6 +158,10 @@ def _reference_for(organization: Organization, command: DepositCommand) -> str:
     generated = command.generated_reference
     if generated and _reference_used(organization, generated) is None:
         return generated
+    if generated and command.generated_reference_derived:
+        # One file of several: its reference follows from the form's and its own bytes, so the
+        # same form posted twice at once collides on it instead of sending the file twice.
+        raise DraftAlreadyUsed(command.draft, generated)
     return generate_reference()
 
 

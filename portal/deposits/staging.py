@@ -18,6 +18,7 @@ from portal.deposits.files import InvalidInvoiceFile
 from portal.deposits.forms import MAX_FILES, DepositForm
 from portal.deposits.photos import PhotoJoinError
 from portal.deposits.storage import FileStore
+from portal.extensions import limiter
 from portal.models import Draft, Organization
 from portal.web import render
 
@@ -55,6 +56,9 @@ def stage_posted(form: DepositForm, organization: Organization) -> Staged:
         discarded = request.form.get("discard_draft")
         named = draft_store.drafts_named(organization, current_user, request.form.getlist("draft"))
         staged.drafts = [draft for draft in named if draft.token != discarded]
+    if len(chosen) > MAX_FILES:  # refused before a byte of them is stored
+        staged.refusals.append(_("Send at most %(count)s files at once.", count=MAX_FILES))
+        return staged
     key = form.generated_reference.data or None
     for upload in chosen:
         try:
@@ -132,12 +136,28 @@ def too_many_files(staged: Staged) -> bool:
     return len(staged.drafts) > MAX_FILES
 
 
+def allow_large_form() -> None:
+    """The deposit form posted without script carries all its files at once: its own cap, set
+    before anything (the CSRF check first) reads the body under the app's smaller one."""
+    if request.endpoint == "deposits.create":
+        request.max_content_length = current_app.config["MAX_FORM_BYTES"]
+
+
+def _user_key() -> str:
+    return f"user:{current_user.get_id()}"
+
+
 _ROUTES: tuple[tuple[str, str, Callable[..., ResponseReturnValue]], ...] = (
     ("POST", "/organizations/<int:organization_id>/drafts", stage_one),
     ("POST", "/organizations/<int:organization_id>/drafts/join", join_pages),
 )
 
 
+# Generous for a pile of invoices, yet bounded: each staged file is written to disk.
+STAGING_LIMIT = "600 per hour"
+
+
 def register_staging(bp: Blueprint) -> None:
     for method, rule, view in _ROUTES:
-        bp.add_url_rule(rule, view.__name__, login_required(view), methods=[method])
+        limited = limiter.limit(STAGING_LIMIT, key_func=_user_key)(view)
+        bp.add_url_rule(rule, view.__name__, login_required(limited), methods=[method])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 
@@ -16,12 +17,14 @@ from portal.auth.forms import EmptyForm
 from portal.deposits import corrections, delivery, services
 from portal.deposits import drafts as draft_store
 from portal.deposits.editor import register_editor
+from portal.deposits.files import InvalidInvoiceFile
 from portal.deposits.forms import MAX_FILES, DepositForm, error_links, posted_line_indices
 from portal.deposits.history import Cursor, history_page
 from portal.deposits.receipt import receipt_pdf
 from portal.deposits.staging import (
     Staged,
     file_store,
+    refusal_line,
     register_staging,
     stage_posted,
     too_many_files,
@@ -114,13 +117,16 @@ def _form_page(
     organization: Organization,
     drafts: list[Draft] | None = None,
     correction_of: Deposit | None = None,
+    correction_file: bool = False,
 ) -> str:
     return render(
         "deposits/new.html",
         form=form,
         organization=organization,
         drafts=drafts or [],
+        several=len([draft for draft in drafts or [] if not draft.used]) > 1,
         correction_of=correction_of,
+        correction_file=correction_file,
         max_files=MAX_FILES,
     )
 
@@ -142,7 +148,7 @@ def correct(deposit_id: int) -> ResponseReturnValue:
     form.generated_reference.data = services.generate_reference()
     corrections.renew_line_references(form, refused, form.generated_reference.data)
     form.correction_of.data = str(refused.id)
-    return _form_page(form, refused.organization, correction_of=refused)
+    return _form_page(form, refused.organization, correction_of=refused, correction_file=True)
 
 
 def _refused_deposit_to_correct(deposit_id: int) -> Deposit:
@@ -156,19 +162,11 @@ def _refused_deposit_to_correct(deposit_id: int) -> Deposit:
 @login_required
 def create(organization_id: int) -> ResponseReturnValue:
     organization = policy.organization_to_deposit_for(current_user, organization_id)
-    request.max_content_length = current_app.config["MAX_FORM_BYTES"]
     form = _new_form()
     correction_of = _correction_named(form, organization)
     staged = stage_posted(form, organization)
-    if not staged.drafts and not staged.refusals and correction_of is not None:
-        staged.drafts.append(
-            draft_store.stage_copy(
-                correction_of,
-                current_user,
-                store=file_store(),
-                form_key=form.generated_reference.data or None,
-            )
-        )
+    if correction_of is not None and request.form.get("correction_file") == "1":
+        _stage_refused_file(form, correction_of, staged)
     if request.form.get("discard_draft") or _edits_lines_without_script(form):
         return _form_page(form, organization, staged.drafts, correction_of)
     valid = form.validate_on_submit()
@@ -176,6 +174,26 @@ def create(organization_id: int) -> ResponseReturnValue:
     if valid:
         return _deposit_all(form, organization, staged, correction_of)
     return _form_page(form, organization, staged.drafts, correction_of), 422
+
+
+def _stage_refused_file(form: DepositForm, refused: Deposit, staged: Staged) -> None:
+    """The refused deposit's file, still chosen in the form: copied once into a draft, which the
+    form names from then on (taken out, it is not sent)."""
+    if staged.drafts or staged.refusals:
+        return  # other files were chosen instead
+    try:
+        staged.drafts.append(
+            draft_store.stage_copy(
+                refused,
+                current_user,
+                store=file_store(),
+                form_key=form.generated_reference.data or None,
+            )
+        )
+    except (InvalidInvoiceFile, OSError):
+        staged.refusals.append(
+            refusal_line(refused.file_name, _("This file cannot be sent again: choose it again."))
+        )
 
 
 def _correction_named(form: DepositForm, organization: Organization) -> Deposit | None:
@@ -191,11 +209,12 @@ def _correction_named(form: DepositForm, organization: Organization) -> Deposit 
 def _check_files(form: DepositForm, staged: Staged) -> bool:
     """The files' own errors, shown at the file field; False when the form cannot be sent."""
     errors = list(staged.refusals)
+    unused = [draft for draft in staged.drafts if not draft.used]
     if not staged.drafts and not errors:
         errors.append(_("Choose the invoice file to send."))
     if too_many_files(staged):
         errors.append(_("Send at most %(count)s files at once.", count=MAX_FILES))
-    if len(staged.drafts) > 1 and form.holds_invoice_details():
+    if len(unused) > 1 and form.holds_invoice_details():
         form.form_errors.append(
             _(
                 "An external reference, a counterparty and entry lines belong to one invoice: "
@@ -211,55 +230,83 @@ def _deposit_all(
     form: DepositForm, organization: Organization, staged: Staged, correction_of: Deposit | None
 ) -> ResponseReturnValue:
     """Each staged file becomes its own deposit; a file this same form already deposited (a
-    second click, a form posted again) is recognised, not sent twice."""
-    single = len(staged.drafts) == 1
+    second click, a form posted again or restored by Back) is recognised, not sent twice."""
+    fresh, again = _fresh_and_again(staged.drafts)
     made: list[Deposit] = []
-    again: list[Deposit] = []
-    for draft in staged.drafts:
-        earlier = draft_store.earlier_deposit_of(draft)
-        if earlier is not None:
-            again.append(earlier)
-            if not draft.used:
-                draft_store.discard([draft], store=file_store())
-            continue
+    for draft in fresh:
         try:
             made.append(
                 services.queue_deposit(
-                    organization, _command(form, draft, single, correction_of), actor=current_user
+                    organization,
+                    _command(form, draft, fresh, correction_of),
+                    actor=current_user,
                 )
             )
+        except services.DraftAlreadyUsed as used:
+            earlier = used.earlier(organization)
+            again.extend([earlier] if earlier is not None else [])
         except services.DepositRefused as refusal:
+            if made:  # those already received stay received; say so beside the refusal
+                flash(_received_message(len(made)), "success")
             _show_refusal(form, refusal)
             return _form_page(form, organization, staged.drafts, correction_of), 422
     if not made:
-        flash(_("This invoice was already received; here it is."), "info")
+        flash(
+            _("These %(count)s invoices were already received; here they are.", count=len(again))
+            if len(again) > 1
+            else _("This invoice was already received; here it is."),
+            "info",
+        )
         return redirect_to(_where_to_look(organization, again))
-    if len(made) == 1:
+    if len(made) == 1 and not again:
         _flash_outcome(_send_now(made[0].id))
         return redirect_to(url_for("deposits.detail", deposit_id=made[0].id))
-    flash(
-        ngettext(
-            "%(num)d invoices received. The portal sends them to OneConnect one after the "
-            "other; each one's status shows below.",
-            "%(num)d invoices received. The portal sends them to OneConnect one after the "
-            "other; each one's status shows below.",
-            len(made),
-        ),
-        "success",
-    )
+    flash(_received_message(len(made)), "success")
     return redirect_to(url_for("deposits.index", organization_id=organization.id))
 
 
+def _received_message(count: int) -> str:
+    return ngettext(
+        "%(num)d invoices received. The portal sends them to OneConnect one after the "
+        "other; each one's status shows below.",
+        "%(num)d invoices received. The portal sends them to OneConnect one after the "
+        "other; each one's status shows below.",
+        count,
+    )
+
+
+def _fresh_and_again(drafts: list[Draft]) -> tuple[list[Draft], list[Deposit]]:
+    """The drafts still to deposit (one per distinct file), and the deposits already made from
+    the others; a resubmitted copy of a draft is discarded."""
+    fresh: list[Draft] = []
+    again: list[Deposit] = []
+    seen: set[str] = set()
+    for draft in drafts:
+        earlier = draft_store.earlier_deposit_of(draft)
+        if earlier is not None:
+            again.append(earlier)
+        elif draft.sha256 not in seen:
+            seen.add(draft.sha256)
+            fresh.append(draft)
+            continue
+        if not draft.used:
+            draft_store.discard([draft], store=file_store())
+    return fresh, again
+
+
 def _command(
-    form: DepositForm, draft: Draft, single: bool, correction_of: Deposit | None
+    form: DepositForm, draft: Draft, fresh: list[Draft], correction_of: Deposit | None
 ) -> services.DepositCommand:
+    single = len(fresh) == 1
+    key = form.generated_reference.data or None
     return services.DepositCommand(
         kind=InvoiceKind(form.kind.data),
         draft=draft,
         user_email=form.user_email.data,
         comment=form.comment.data,
         external_reference=form.external_reference.data if single else None,
-        generated_reference=form.generated_reference.data if single else None,
+        generated_reference=key if single or key is None else f"{key}-{draft.sha256[:10].upper()}",
+        generated_reference_derived=not single and key is not None,
         lines=form.entry_lines() if single else [],
         counterparty=form.counterparty_payload() if single else None,
         correction_of=correction_of,
@@ -363,9 +410,13 @@ def detail(deposit_id: int) -> ResponseReturnValue:
 def receipt(deposit_id: int) -> ResponseReturnValue:
     """The deposit's receipt, a PDF in the reader's language."""
     deposit = policy.deposit_for(current_user, deposit_id)
-    name = _("receipt") + f"-{deposit.external_reference}.pdf"
-    response = Response(receipt_pdf(deposit), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response = send_file(
+        io.BytesIO(receipt_pdf(deposit)),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=_("receipt") + f"-{deposit.external_reference}.pdf",
+        max_age=0,
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

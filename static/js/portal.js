@@ -143,9 +143,11 @@
     } else if (event.key === "Escape" && position >= 0) {
       next = field;
     } else if (event.key === "Enter" && buttons.length) {
-      // Enter picks the suggestion (the first one from the field), never sends the form.
+      // Enter never sends the form from here: on a suggestion it picks that one; in the field
+      // it picks the only suggestion, and otherwise leaves the name as typed.
       event.preventDefault();
-      (position >= 0 ? buttons[position] : buttons[0]).click();
+      if (position >= 0) { buttons[position].click(); }
+      else if (buttons.length === 1) { buttons[0].click(); }
       return;
     }
     if (next) {

@@ -15,6 +15,7 @@
   var maxBytes = parseInt(form.dataset.maxBytes, 10);
   var maxFiles = parseInt(form.dataset.maxFiles, 10);
   var pending = 0;
+  var UPLOAD_TIMEOUT_MS = 180000;  // a 5 MB file on a slow phone connection
   var waitingSubmitter = null;
 
   function message(name, values) {
@@ -36,6 +37,9 @@
     var holdsDetails = single && single.querySelector("details[open]");
     if (single && !holdsDetails) { single.hidden = several; }
     if (note) { note.hidden = !several; }
+    var status = document.getElementById("upload-status");
+    var ready = fileCount();
+    if (status && pending === 0) { status.textContent = ready ? status.dataset.ready.replace("{count}", String(ready)) : ""; }
     var pages = photoList.querySelectorAll("input[name=photo_draft]").length;
     photoBox.hidden = photoList.children.length === 0;
     photoStatus.textContent = pages === 1 ? photoStatus.dataset.one
@@ -79,14 +83,28 @@
     return null;
   }
 
+  var waiting = document.getElementById("upload-waiting");
+
+  function stopWaiting() {
+    waitingSubmitter = null;
+    if (waiting) { waiting.hidden = true; }
+  }
+
+  // Send pressed while files were going up: send once they are all up, unless one of them was
+  // refused on the way (its reason must be read, not lost to the next page).
   function finished() {
     pending -= 1;
     refresh();
-    if (pending === 0 && waitingSubmitter !== null) {
-      var submitter = waitingSubmitter;
-      waitingSubmitter = null;
-      form.requestSubmit(submitter instanceof HTMLElement ? submitter : undefined);
+    if (pending > 0 || waitingSubmitter === null) { return; }
+    var submitter = waitingSubmitter;
+    stopWaiting();
+    var refused = list.querySelector(".draft-refused") || photoList.querySelector(".draft-refused");
+    if (refused) {
+      refused.setAttribute("tabindex", "-1");
+      refused.focus();
+      return;
     }
+    form.requestSubmit(submitter instanceof HTMLElement ? submitter : undefined);
   }
 
   function upload(file, photo) {
@@ -114,9 +132,12 @@
       }
       finished();
     });
-    xhr.addEventListener("error", function () {
-      refuse(item, file, message("messageUploadFailed"));
-      finished();
+    xhr.timeout = UPLOAD_TIMEOUT_MS;
+    ["error", "timeout", "abort"].forEach(function (type) {
+      xhr.addEventListener(type, function () {
+        refuse(item, file, message("messageUploadFailed"));
+        finished();
+      });
     });
     xhr.send(data);
     refresh();
@@ -154,8 +175,9 @@
   });
   document.addEventListener("drop", function (event) {
     document.body.classList.remove("dragging-files");
-    if (!carriesFiles(event) || !event.dataTransfer.files.length) { return; }
-    event.preventDefault();
+    if (!carriesFiles(event)) { return; }
+    event.preventDefault();  // never let the browser open the file in place of the page
+    if (!event.dataTransfer.files.length) { return; }
     var input = form.elements.invoice_file;
     try { input.files = event.dataTransfer.files; } catch (ignored) { /* older browsers */ }
     take(event.dataTransfer.files, false);
@@ -167,7 +189,11 @@
     var button = event.target instanceof Element ? event.target.closest(".draft-discard") : null;
     if (!button) { return; }
     event.preventDefault();
-    button.closest("li").remove();
+    var item = button.closest("li");
+    var next = item.nextElementSibling || item.previousElementSibling;
+    item.remove();
+    var focus = next ? next.querySelector(".draft-discard") : null;
+    (focus || form.elements.invoice_file).focus();
     refresh();
   });
 
@@ -179,15 +205,24 @@
     tokens.forEach(function (token) { data.append("draft", token); });
     pending += 1;
     fetch(form.dataset.joinUrl, { method: "POST", body: data, credentials: "same-origin" })
-      .then(function (response) { return response.text(); })
-      .then(function (html) {
-        photoList.replaceChildren();
-        list.insertAdjacentHTML("beforeend", html);
-        waitingSubmitter = list.querySelector(".draft-refused:last-child") ? null : submitter;
+      .then(function (response) {
+        return response.text().then(function (html) { return { ok: response.ok, html: html.trim() }; });
+      })
+      .then(function (answer) {
+        if (answer.ok && answer.html.indexOf("<li") === 0) {
+          photoList.replaceChildren();  // the pages are one PDF now
+          list.insertAdjacentHTML("beforeend", answer.html);
+          waitingSubmitter = submitter;
+        } else {
+          // Refused (too large together, say): the pages stay, with the reason under them.
+          stopWaiting();
+          if (answer.html.indexOf("<li") === 0) { photoList.insertAdjacentHTML("beforeend", answer.html); }
+          else { photoList.insertAdjacentHTML("beforeend", "<li class=\"draft draft-refused\" role=\"alert\"></li>"); photoList.lastElementChild.textContent = message("messageUploadFailed"); }
+        }
         finished();
       })
       .catch(function () {
-        waitingSubmitter = null;
+        stopWaiting();
         finished();
       });
   }
@@ -199,8 +234,7 @@
     if (pending > 0) {
       event.preventDefault();
       waitingSubmitter = submitter || true;
-      var announcer = document.getElementById("announcer");
-      if (announcer) { announcer.textContent = message("messageWaiting"); }
+      if (waiting) { waiting.hidden = false; }
       return;
     }
     var refused = list.querySelector(".draft-refused") || photoList.querySelector(".draft-refused");

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import subprocess
@@ -20,14 +19,13 @@ from sqlalchemy import select, update
 
 from portal import create_app
 from portal.config import PROJECT_ROOT
-from portal.deposits import delivery, drafts, services
+from portal.deposits import delivery, services
 from portal.deposits.storage import FileStore
 from portal.deposits.worker import Sender
 from portal.extensions import db
 from portal.models import (
     Deposit,
     DepositStatus,
-    InvoiceKind,
     Organization,
     OrganizationStatus,
     User,
@@ -60,20 +58,9 @@ def organization(app: Flask, sandbox: Any) -> Organization:
 
 
 def queue(app: Flask, organization: Organization, count: int = 3) -> list[int]:
-    store = FileStore(app.config["STORAGE_DIR"])
     actor = db.session.get(User, organization.memberships[0].user_id)
-    ids = []
-    for _ in range(count):
-        draft = drafts.stage(organization, actor, io.BytesIO(PDF), "invoice.pdf", store=store)
-        command = services.DepositCommand(
-            kind=InvoiceKind.PURCHASE,
-            draft=draft,
-            user_email=None,
-            comment=None,
-            external_reference=None,
-        )
-        ids.append(services.queue_deposit(organization, command, actor=actor).id)
-    return ids
+    commands = [factories.deposit_command(organization, actor, PDF) for _ in range(count)]
+    return [services.queue_deposit(organization, c, actor=actor).id for c in commands]
 
 
 def make_due() -> None:

@@ -269,7 +269,9 @@ def test_a_refused_deposit_is_corrected_with_its_file_and_a_new_reference(
     assert "\nMars</textarea>" in page
     assert 'value="Moulins Dupont"' in page and 'value="732829320"' in page
     assert re.search(r'name="lines-0-account"[^>]*value="601"', page)
-    assert 'value="FA-9"' not in page  # the line carries the new reference too
+    # The line keeps the invoice number the user typed; the deposit gets a new reference.
+    assert re.search(r'name="lines-0-reference"[^>]*value="FA-9"', page)
+    assert 'name="correction_file" value="1"' in page
     generated = re.search(r'name="generated_reference" type="hidden" value="([^"]+)"', page).group(
         1
     )
@@ -279,6 +281,7 @@ def test_a_refused_deposit_is_corrected_with_its_file_and_a_new_reference(
         "comment": "Mars, TVA ajoutée",
         "generated_reference": generated,
         "correction_of": str(refused.id),
+        "correction_file": "1",
         "counterparty-name": "Moulins Dupont",
         **line(0, account="601", debit="12,50", reference=generated),
         **line(1, account="401", credit="12,50", reference=generated),
@@ -295,6 +298,39 @@ def test_a_refused_deposit_is_corrected_with_its_file_and_a_new_reference(
     assert f"/deposits/{correction.id}" in back
     assert f"/deposits/{refused.id}" in client.get(f"/deposits/{correction.id}").get_data(
         as_text=True
+    )
+
+
+def test_the_refused_file_is_copied_once_and_can_be_taken_out(
+    client: FlaskClient, connected
+) -> None:
+    organization, member = connected
+    refused = factories.deposit(
+        organization, status=DepositStatus.REFUSED, created_by=member, content=invoices.pdf()
+    )
+    form = {
+        "kind": "purchase",
+        "user_email": "not an address",
+        "generated_reference": "OCP-20261202-BBBBBBBBBBBB",
+        "correction_of": str(refused.id),
+        "correction_file": "1",
+    }
+    first = post_multipart(client, f"/organizations/{organization.id}/deposits", form)
+    assert first.status_code == 422
+    token = token_of(first)
+    assert 'name="correction_file"' not in first.get_data(as_text=True)
+    again = {**form, "draft": token}
+    del again["correction_file"]
+    assert (
+        post_multipart(client, f"/organizations/{organization.id}/deposits", again).status_code
+        == 422
+    )
+    assert len(db.session.scalars(select(Draft)).all()) == 1  # copied once, then named
+    taken_out = {**form, "discard_draft": "correction", "user_email": member.email}
+    del taken_out["correction_file"]
+    page = post_multipart(client, f"/organizations/{organization.id}/deposits", taken_out)
+    assert refused.file_name not in re.findall(
+        r'class="draft-name">([^<]+)<', page.get_data(as_text=True)
     )
 
 
@@ -355,3 +391,33 @@ def test_the_history_shows_counterparty_amount_and_invoice_date(
     assert deposit.invoice_date.isoformat() == "2026-03-09"
     page = client.get(f"/organizations/{organization.id}/deposits").get_data(as_text=True)
     assert "Moulins Dupont" in page and "1,234.50" in page and "Mar 9, 2026" in page
+
+
+def test_a_draft_adopted_meanwhile_is_never_deposited_twice(app: Flask, connected) -> None:
+    """Two posts of one form at once: the second finds the draft taken, and its deposit."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from portal.deposits import services
+
+    organization, member = connected
+    command = factories.deposit_command(organization, member, invoices.pdf())
+    draft = command.draft
+    first = services.queue_deposit(organization, command, actor=member)
+    set_committed_value(draft, "deposit_id", None)  # as the concurrent request read it
+    try:
+        services.queue_deposit(organization, command, actor=member)
+    except services.DraftAlreadyUsed as used:
+        assert used.earlier(organization).id == first.id
+    else:
+        raise AssertionError("the draft was adopted twice")
+    assert len(db.session.scalars(select(Deposit)).all()) == 1
+
+
+def test_several_files_of_one_form_get_references_from_it(client: FlaskClient, connected) -> None:
+    organization, _ = connected
+    key = "OCP-20261202-CCCCCCCCCCCC"
+    data = deposit_form(generated_reference=key)
+    data["invoice_file"] = [(io.BytesIO(invoices.pdf(text=str(n))), f"{n}.pdf") for n in (1, 2)]
+    assert send(client, organization, data).status_code == 303
+    references = db.session.scalars(select(Deposit.external_reference)).all()
+    assert len(references) == 2 and all(ref.startswith(f"{key}-") for ref in references)

@@ -268,3 +268,29 @@ def test_a_counterparty_chosen_from_suggestions_fills_the_fields_and_is_sent(
         "address": {"postalCode": "51100", "city": "Reims"},
     }
     expect(page.locator("#counterparty-facts")).to_contain_text("Moulins Dupont")
+
+
+def test_enter_in_the_name_field_picks_the_suggestion_and_never_sends(
+    page: Page, live_portal: LivePortal, deposit_page: str
+) -> None:
+    with live_portal.app.app_context():
+        organization = db.session.scalars(db.select(Organization)).one()
+        db.session.add(Counterparty(organization_id=organization.id, name="Moulins Dupont"))
+        db.session.commit()
+    page.get_by_label("Company name").press_sequentially("moul")
+    expect(page.get_by_role("button", name="Moulins Dupont")).to_be_visible()
+    page.get_by_label("Company name").press("Enter")
+    expect(page.get_by_label("Company name")).to_have_value("Moulins Dupont")
+    expect(page.get_by_role("button", name="Send").last).to_be_enabled()
+    assert "/deposits/new" in page.url
+    assert live_portal.sandbox.documents(deposit_page) == []
+
+
+def test_send_works_again_on_a_page_the_browser_restores(
+    page: Page, live_portal: LivePortal, deposit_page: str
+) -> None:
+    send = page.locator("button.send")
+    send.evaluate("button => { button.disabled = true; button.setAttribute('aria-busy', 'true'); }")
+    page.evaluate("window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
+    expect(send).to_be_enabled()
+    assert send.get_attribute("aria-busy") is None

@@ -25,6 +25,7 @@ def deposit_page(page: Page, name: str = "Boulangerie Martin") -> str:
     register(page)
     connect(page, name, integration_id, secret)
     page.get_by_role("link", name="Deposit an invoice").click()
+    page.wait_for_load_state("load")  # the page's scripts (deferred) handle drops from then on
     return integration_id
 
 
