@@ -78,12 +78,14 @@ def live_portal(database_url: str, tmp_path: Path) -> Iterator[LivePortal]:
     try:
         yield LivePortal(server.url, app)
     finally:
-        server.stop()
+        # The sender and the sandbox's decisions (webhooks) stop first: nothing is then still
+        # calling the server when it stops, and no connection outlives the test's database.
         if "sender" in app.extensions:
             sender_thread, stop = app.extensions["sender"]
             stop.set()
             sender_thread.join(timeout=10)
         app.extensions["sandbox_app"].extensions["sandbox"].close()
+        server.stop()
         with app.app_context():
             db.engine.dispose()
 

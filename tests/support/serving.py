@@ -23,6 +23,10 @@ class BackgroundServer:
         self._server = make_server(
             "127.0.0.1", port, app, threaded=True, request_handler=request_handler
         )
+        # Requests in flight finish before stop() returns, so none holds a database connection
+        # past the test (their threads are joined by server_close).
+        self._server.daemon_threads = False
+        self._server.block_on_close = True
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever,
