@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as settings
 from portal import i18n, notices
+from portal.auth.sessions import forget_loaded_user
 from portal.deposits.staging import allow_large_form
 from portal.encryption import SecretBox
 from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
@@ -74,6 +75,9 @@ def _init_extensions(app: Flask) -> None:
     i18n.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    # Flask-Login keeps the signed-in user on `g`, which outlives a request when an app context
+    # is held across requests (tests, a worker): read the session's user afresh every time.
+    app.before_request(forget_loaded_user)
     app.extensions["secret_box"] = SecretBox(str(app.config["ENCRYPTION_KEYS"]))
     app.jinja_env.filters["reason"] = notices.reason_words
 

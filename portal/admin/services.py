@@ -15,6 +15,7 @@ from sqlalchemy import Select, select, tuple_
 
 from portal import audit
 from portal.auth import services as accounts
+from portal.auth import sessions
 from portal.extensions import db
 from portal.models import AuditEvent, Organization, Role, StaffAssignment, User, WebhookEvent
 from portal.passwords import hash_password
@@ -66,6 +67,8 @@ def set_active(user: User, active: bool, *, actor: User) -> None:
     if user.active is active:
         return
     user.active = active
+    if not active:
+        sessions.end_all(user)
     audit.record(
         audit.USER_REACTIVATED if active else audit.USER_DEACTIVATED,
         actor=actor,
@@ -79,6 +82,7 @@ def reset_password(user: User, *, actor: User) -> str:
     """Give `user` a new random password (audited, committed) and return it, to show once."""
     password = secrets.token_urlsafe(12)
     user.password_hash = hash_password(password)
+    sessions.end_all(user)  # whoever knew the old password is signed out everywhere
     audit.record(audit.USER_PASSWORD_RESET, actor=actor, target=user, detail={"email": user.email})
     db.session.commit()
     return password

@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal import audit
-from portal.auth import services
+from portal.auth import services, sessions
 from portal.auth.forms import EmptyForm, LoginForm, RegisterForm
-from portal.extensions import db, htmx, limiter, login_manager
+from portal.extensions import htmx, limiter, login_manager
 from portal.models import User
 from portal.web import redirect_to, render, safe_next
 
@@ -22,8 +22,8 @@ SIGN_IN_LIMIT = "10 per minute;100 per hour"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_key: str) -> User | None:
+    return sessions.user_for(session_key)
 
 
 @login_manager.unauthorized_handler
@@ -66,7 +66,7 @@ def login_submit() -> ResponseReturnValue:
             )
             return render("auth/login.html", form=form), 429
         if user is not None:
-            login_user(user)
+            login_user(sessions.start(user))
             return redirect_to(safe_next(request.args.get("next")))
         form.form_errors.append(_("Wrong e-mail or password, or the account is deactivated."))
     return render("auth/login.html", form=form), 422
@@ -91,7 +91,7 @@ def register_submit() -> ResponseReturnValue:
                 _("An account already exists for this e-mail. Log in instead.")
             )
         else:
-            login_user(user)
+            login_user(sessions.start(user))
             flash(_("Welcome! Connect your organization to start depositing invoices."), "success")
             return redirect_to(url_for("organizations.index"))
     return render("auth/register.html", form=form), 422
@@ -102,7 +102,7 @@ def register_submit() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     if EmptyForm().validate_on_submit():
         audit.record(audit.SIGN_OUT, actor=current_user)
-        db.session.commit()
+        sessions.end(current_user)  # commits: the cookie copied before now signs nobody in
         logout_user()
         flash(_("You are logged out."), "info")
     return redirect_to(url_for("auth.login"))

@@ -144,7 +144,7 @@ def allow_large_form() -> None:
 
 
 def _user_key() -> str:
-    return f"user:{current_user.get_id()}"
+    return f"user:{current_user.id}"
 
 
 _ROUTES: tuple[tuple[str, str, Callable[..., ResponseReturnValue]], ...] = (

@@ -17,6 +17,7 @@ from portal.models.organizations import (
     OrganizationStatus,
     StaffAssignment,
 )
+from portal.models.sessions import UserSession
 from portal.models.types import utcnow
 from portal.models.users import Role, User
 from portal.models.webhook_events import ProcessingOutcome, WebhookEvent
@@ -38,6 +39,7 @@ __all__ = [
     "Role",
     "StaffAssignment",
     "User",
+    "UserSession",
     "WebhookEvent",
     "utcnow",
 ]

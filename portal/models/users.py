@@ -37,6 +37,15 @@ class User(UserMixin, db.Model):
     # The language the user chose with the switch ("fr", "en"); None: their browser's.
     locale: Mapped[str | None] = mapped_column(String(5))
 
+    # "<user id>:<session token>", set when a session is started or read back (portal.auth.sessions)
+    # and kept in the session cookie by Flask-Login: the user alone no longer signs anyone in.
+    session_key = None  # not a column: per instance, str once a session is started or read
+
+    def get_id(self) -> str:
+        if self.session_key is None:
+            raise RuntimeError("sign users in through portal.auth.sessions.start")
+        return self.session_key
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users at sign-in and on reload
         return self.active
