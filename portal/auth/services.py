@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
@@ -78,30 +79,58 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-# Per-account throttling (pitfall 11): counted in the audit table, so every worker agrees.
+# Throttling (pitfall 11), counted in the audit table so that every worker agrees. It is kept per
+# account *and* source: a stranger's failures slow down the stranger, not the account's owner
+# elsewhere. After MAX_FAILURES from one source, each further attempt from it waits twice as
+# long as the one before (30 s, 1 min, 2 min… up to the window). An account failing from many
+# sources at once is refused from any source new to it (ACCOUNT_CEILING); a device the owner
+# signed in from before (its signed cookie, portal.auth.devices) is never throttled.
 MAX_FAILURES = 10
+FIRST_DELAY = timedelta(seconds=30)
 FAILURE_WINDOW = timedelta(minutes=15)
+ACCOUNT_CEILING = 100
 
 
 class SignInThrottled(Exception):
-    """Too many failed sign-ins for this account lately; the account is refused for a while."""
+    """Too many failed sign-ins lately; try again in `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
 
 
 def _throttle_key(email: str) -> str:
     return normalize_email(email).lower()[:254]
 
 
-def recent_failures(email: str) -> int:
-    """Failed sign-ins for this e-mail within FAILURE_WINDOW, counted since its last successful
-    sign-in or password reset (either one clears the slate)."""
+def _failures(email: str, source: str | None = None) -> tuple[int, datetime | None]:
+    """Failed sign-ins for this e-mail (from `source`, when given) within FAILURE_WINDOW and
+    since its last successful sign-in or password reset, and when the last one was."""
     key = _throttle_key(email)
     since = max(utcnow() - FAILURE_WINDOW, _last_clean_slate(email) or utcnow() - FAILURE_WINDOW)
-    query = select(func.count(AuditEvent.id)).where(
+    query = select(func.count(AuditEvent.id), func.max(AuditEvent.created_at)).where(
         AuditEvent.actor_email == key,
         AuditEvent.action == audit.SIGN_IN_FAILED,
         AuditEvent.created_at > since,
     )
-    return int(db.session.scalar(query) or 0)
+    if source is not None:
+        query = query.where(AuditEvent.ip_address == source)
+    count, last = db.session.execute(query).one()
+    return int(count or 0), last
+
+
+def wait_before_trying(email: str, source: str | None) -> int:
+    """Seconds this source must wait before its next attempt for this e-mail (0: none)."""
+    now = utcnow()
+    count, last = _failures(email, source)
+    if count >= MAX_FAILURES and last is not None:
+        delay = min(FIRST_DELAY * 2 ** (count - MAX_FAILURES), FAILURE_WINDOW)
+        if last + delay > now:
+            return math.ceil((last + delay - now).total_seconds())
+    total, last_any = _failures(email)
+    if total >= ACCOUNT_CEILING and count == 0 and last_any is not None:
+        return math.ceil((last_any + FAILURE_WINDOW - now).total_seconds())
+    return 0
 
 
 def _last_clean_slate(email: str) -> datetime | None:
@@ -122,16 +151,19 @@ def _last_clean_slate(email: str) -> datetime | None:
     )
 
 
-def sign_in(email: str, password: str) -> User | None:
+def sign_in(
+    email: str, password: str, *, source: str | None = None, known_device: bool = False
+) -> User | None:
     """Authenticate and audit the attempt (committed); None for wrong credentials.
 
-    Raises SignInThrottled, without checking the password, once the account has had
-    MAX_FAILURES failures within FAILURE_WINDOW: it is refused until they age out.
+    Raises SignInThrottled, without checking the password, while this source must wait (see
+    MAX_FAILURES); never for a device the account signed in from before.
     """
-    if recent_failures(email) >= MAX_FAILURES:
+    wait = 0 if known_device else wait_before_trying(email, source)
+    if wait:
         audit.record(audit.SIGN_IN_THROTTLED, actor=None, actor_email=_throttle_key(email))
         db.session.commit()
-        raise SignInThrottled(email)
+        raise SignInThrottled(wait)
     user = authenticate(email, password)
     if user is None:
         # Failures are keyed by the e-mail as typed (lowercased), known account or not, so the

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, make_response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal import audit
-from portal.auth import services, sessions
+from portal.auth import devices, services, sessions
 from portal.auth.forms import EmptyForm, LoginForm, RegisterForm
 from portal.extensions import htmx, limiter, login_manager
 from portal.models import User
@@ -55,19 +57,32 @@ def login() -> ResponseReturnValue:
 def login_submit() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
+        known = devices.signed_in_here_before(services.find_user(form.email.data))
         try:
-            user = services.sign_in(form.email.data, form.password.data)
-        except services.SignInThrottled:
+            user = services.sign_in(
+                form.email.data, form.password.data, source=request.remote_addr, known_device=known
+            )
+        except services.SignInThrottled as throttled:
+            minutes = max(1, math.ceil(throttled.retry_after / 60))
             form.form_errors.append(
-                _(
-                    "Too many failed attempts for this account. Wait 15 minutes and try again, "
-                    "or ask an administrator to reset your password."
+                ngettext(
+                    "Too many failed attempts for this account from this connection. Wait "
+                    "%(num)d minute and try again, or ask an administrator to reset your "
+                    "password.",
+                    "Too many failed attempts for this account from this connection. Wait "
+                    "%(num)d minutes and try again, or ask an administrator to reset your "
+                    "password.",
+                    minutes,
                 )
             )
-            return render("auth/login.html", form=form), 429
+            response = make_response(render("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(throttled.retry_after)
+            return response
         if user is not None:
             login_user(sessions.start(user))
-            return redirect_to(safe_next(request.args.get("next")))
+            response = make_response(redirect_to(safe_next(request.args.get("next"))))
+            devices.remember_device(response, user)
+            return response
         form.form_errors.append(_("Wrong e-mail or password, or the account is deactivated."))
     return render("auth/login.html", form=form), 422
 

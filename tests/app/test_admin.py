@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from flask_babel import gettext
 from markupsafe import escape
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from portal import audit
 from portal.admin import words
@@ -342,6 +343,66 @@ def test_sign_in_is_throttled_per_account_after_repeated_failures(app: Flask) ->
     assert member.active
 
 
+def attempt(
+    app: Flask, source: str, password: str, client: FlaskClient | None = None
+) -> TestResponse:
+    client = client or app.test_client()
+    return client.post(
+        "/login",
+        data={"email": "owner@example.test", "password": password},
+        environ_base={"REMOTE_ADDR": source},
+    )
+
+
+def test_a_strangers_failures_never_lock_the_owner_out(app: Flask) -> None:
+    factories.user("owner@example.test")
+    stranger = app.test_client()
+    for _ in range(MAX_FAILURES):
+        attempt(app, "203.0.113.9", "guess", stranger)
+    assert attempt(app, "203.0.113.9", factories.PASSWORD, stranger).status_code == 429
+    # The owner, elsewhere, signs in as usual.
+    assert attempt(app, "198.51.100.7", factories.PASSWORD).status_code == 303
+
+
+def test_the_owners_known_device_signs_in_even_from_a_throttled_source(app: Flask) -> None:
+    factories.user("owner@example.test")
+    laptop = app.test_client()
+    assert attempt(app, "192.0.2.1", factories.PASSWORD, laptop).status_code == 303
+    laptop.post("/logout")
+    for _ in range(MAX_FAILURES):  # someone on the same office network guesses
+        attempt(app, "192.0.2.1", "guess")
+    assert attempt(app, "192.0.2.1", factories.PASSWORD).status_code == 429
+    assert attempt(app, "192.0.2.1", factories.PASSWORD, laptop).status_code == 303
+
+
+def test_delays_grow_with_each_failure_from_a_source(app: Flask) -> None:
+    import time_machine
+
+    from portal.models import utcnow
+
+    factories.user("owner@example.test")
+    start = utcnow()
+    with time_machine.travel(start, tick=False) as clock:
+        for _ in range(MAX_FAILURES):
+            attempt(app, "203.0.113.9", "guess")
+        refused = attempt(app, "203.0.113.9", "guess")
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "30"
+        clock.shift(31)
+        assert attempt(app, "203.0.113.9", "guess").status_code == 422  # tried, and wrong
+        assert attempt(app, "203.0.113.9", "guess").headers["Retry-After"] == "60"
+        clock.shift(61)
+        assert attempt(app, "203.0.113.9", factories.PASSWORD).status_code == 303
+
+
+def test_an_account_failing_from_everywhere_is_refused_to_new_sources(app: Flask) -> None:
+    from portal.auth import services as accounts
+
+    factories.user("owner@example.test")
+    for number in range(accounts.ACCOUNT_CEILING):
+        attempt(app, f"10.0.{number // 250}.{number % 250}", "guess")
+    assert attempt(app, "198.51.100.7", factories.PASSWORD).status_code == 429
+
+
 def test_registration_and_sign_out_are_audited(app: Flask) -> None:
     client = app.test_client()
     client.post(
@@ -366,6 +427,7 @@ def test_a_password_reset_or_a_successful_sign_in_clears_the_failures(app: Flask
     )
     assert ok.status_code == 303  # nine failures then a success: the slate is clean again
     client.post("/logout")
+    client = app.test_client()  # a browser that never signed in (the one above is known now)
     for _ in range(MAX_FAILURES):
         client.post("/login", data={"email": "locked@example.test", "password": "guess"})
     assert (
