@@ -119,6 +119,12 @@ def complete_config(config: dict[str, object], instance_dir: Path) -> None:
         if not config.get(key):
             config[key] = value
     config["ONECONNECT_EMBEDDED"] = embedded
+    # Against the real OneConnect the portal is served over HTTPS: its cookies travel encrypted
+    # only, unless PORTAL_SECURE_COOKIES says otherwise; the embedded demo runs on plain HTTP.
+    if config.get("SESSION_COOKIE_SECURE") is None:  # None: not chosen (BASE_CONFIG)
+        config["SESSION_COOKIE_SECURE"] = not embedded
+    if config.get("REMEMBER_COOKIE_SECURE") is None:
+        config["REMEMBER_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"]
     config["SANDBOX_CONSOLE_PATH"] = f"{SANDBOX_MOUNT}/"
     config.setdefault("SANDBOX_DATABASE_URL", f"sqlite:///{instance_dir / 'sandbox.sqlite3'}")
 
@@ -139,6 +145,9 @@ def oneconnect_settings(config: Mapping[str, object]) -> OneConnectSettings:
 BASE_CONFIG: dict[str, object] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,
+    # Chosen in complete_config (Secure against the real OneConnect) unless set.
+    "SESSION_COOKIE_SECURE": None,
+    "REMEMBER_COOKIE_SECURE": None,
     "MAX_FORM_BYTES": MAX_FORM_BYTES,
     # The entries JSON travels as a form field and may reach the upstream's own 5 MB limit.
     "MAX_FORM_MEMORY_SIZE": spec.MAX_ENTRIES_BYTES + 500_000,

@@ -48,6 +48,7 @@ def create_sandbox_app(config: Mapping[str, Any] | None = None) -> Flask:
     Creates the sandbox's tables in SANDBOX_DATABASE_URL if they are missing.
     """
     # Imported here so that reading the defaults above (the portal's config does) stays cheap.
+    from portal import security_headers
     from portal.sandbox import api, console, i18n
     from portal.sandbox.state import SandboxSettings, SandboxState
 
@@ -75,6 +76,7 @@ def create_sandbox_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["sandbox"] = SandboxState(settings)
 
     i18n.init_app(app)
+    security_headers.init_app(app)  # the console is a page like the portal's: the same headers
     csrf = CSRFProtect(app)
     for blueprint in (api.bp, api.public_bp):
         csrf.exempt(blueprint)
