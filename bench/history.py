@@ -10,10 +10,7 @@ import os
 
 from flask import Flask
 
-from bench.seeding import PASSWORD, benchmark, insert_deposits, link_after
-from portal.extensions import db
-from portal.models import Membership, Organization, User
-from portal.passwords import hash_password
+from bench.seeding import benchmark, insert_deposits, link_after, member_with_organization
 
 DEPOSITS = int(os.environ.get("PORTAL_BENCH_DEPOSITS", "100000"))
 BASE = "/organizations/1/deposits"
@@ -21,15 +18,7 @@ ROUNDS = 20
 
 
 def seed(app: Flask) -> str:
-    user = User(email="bench@example.test", password_hash=hash_password(PASSWORD))
-    organization = Organization(
-        name="Bench SARL",
-        integration_id="00000000-0000-4000-8000-000000000001",
-        integration_secret_encrypted=app.extensions["secret_box"].encrypt("secret"),
-    )
-    organization.memberships.append(Membership(user=user))
-    db.session.add(organization)
-    db.session.commit()
+    user, organization = member_with_organization(app)
     assert organization.id == 1  # a fresh database: BASE names it
     insert_deposits(
         DEPOSITS,

@@ -19,7 +19,8 @@ from sqlalchemy import event, insert, text
 
 from portal import create_app
 from portal.extensions import db
-from portal.models import Deposit, DepositStatus, utcnow
+from portal.models import Deposit, DepositStatus, Membership, Organization, User, utcnow
+from portal.passwords import hash_password
 
 STATUSES = list(DepositStatus)
 
@@ -75,6 +76,20 @@ def insert_deposits(count: int, row: Callable[[int], dict[str, Any]]) -> None:
 
 
 PASSWORD = "bench password"
+
+
+def member_with_organization(app: Flask) -> tuple[User, Organization]:
+    """A member and the one organization (id 1 on a fresh database) they deposit for."""
+    user = User(email="bench@example.test", password_hash=hash_password(PASSWORD))
+    organization = Organization(
+        name="Bench SARL",
+        integration_id="00000000-0000-4000-8000-000000000001",
+        integration_secret_encrypted=app.extensions["secret_box"].encrypt("secret"),
+    )
+    organization.memberships.append(Membership(user=user))
+    db.session.add(organization)
+    db.session.commit()
+    return user, organization
 
 
 class Timer:

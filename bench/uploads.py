@@ -20,10 +20,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from bench.seeding import PASSWORD, benchmark
+from bench.seeding import benchmark, member_with_organization
 from portal.extensions import db
-from portal.models import Deposit, Membership, Organization, User
-from portal.passwords import hash_password
+from portal.models import Deposit
 
 FILES = 20
 FILE_BYTES = 1_000_000
@@ -32,16 +31,7 @@ _TOKEN = re.compile(r'name="draft" value="([^"]+)"')
 
 
 def seed(app: Flask) -> str:
-    user = User(email="bench@example.test", password_hash=hash_password(PASSWORD))
-    organization = Organization(
-        name="Bench SARL",
-        integration_id="00000000-0000-4000-8000-000000000001",
-        integration_secret_encrypted=app.extensions["secret_box"].encrypt("secret"),
-    )
-    organization.memberships.append(Membership(user=user))
-    db.session.add(organization)
-    db.session.commit()
-    return user.email
+    return member_with_organization(app)[0].email
 
 
 def invoice(size: int) -> bytes:

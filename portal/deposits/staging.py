@@ -17,14 +17,10 @@ from portal.deposits import drafts as draft_store
 from portal.deposits.files import InvalidInvoiceFile
 from portal.deposits.forms import MAX_FILES, DepositForm
 from portal.deposits.photos import PhotoJoinError
-from portal.deposits.storage import FileStore
+from portal.deposits.storage import file_store
 from portal.extensions import limiter
 from portal.models import Draft, Organization
 from portal.web import render
-
-
-def file_store() -> FileStore:
-    return FileStore(current_app.config["STORAGE_DIR"])
 
 
 @dataclass

@@ -8,6 +8,8 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO
 
+from flask import current_app
+
 
 class FileStore:
     def __init__(self, root: str | Path) -> None:
@@ -43,3 +45,8 @@ class FileStore:
 
     def delete(self, key: str) -> None:
         self.path_for(key).unlink(missing_ok=True)
+
+
+def file_store() -> FileStore:
+    """The store the running app is configured with (PORTAL_STORAGE_DIR)."""
+    return FileStore(current_app.config["STORAGE_DIR"])

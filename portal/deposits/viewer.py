@@ -13,7 +13,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     make_response,
     render_template,
     send_file,
@@ -22,7 +21,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from portal import policy
-from portal.deposits.storage import FileStore
+from portal.deposits.storage import file_store
 from portal.models import Deposit, User
 from portal.review import rendering
 
@@ -45,16 +44,12 @@ def shows_inline(deposit: Deposit) -> bool:
     return not deposit.active_content and deposit.media_type in INLINE_MEDIA_TYPES
 
 
-def _store() -> FileStore:
-    return FileStore(current_app.config["STORAGE_DIR"])
-
-
 def invoice(deposit_id: int) -> ResponseReturnValue:
     """The invoice itself, for the frame or image of the detail page (never active PDFs)."""
     deposit = policy.deposit_for(current_user, deposit_id)
     inline = shows_inline(deposit)
     response = send_file(
-        _store().path_for(deposit.storage_key),
+        file_store().path_for(deposit.storage_key),
         mimetype=deposit.media_type if inline else "application/octet-stream",
         as_attachment=not inline,
         download_name=deposit.file_name,
@@ -71,7 +66,7 @@ def _pdf_to_draw(user: User, deposit_id: int) -> tuple[Deposit, Path]:
     deposit = policy.deposit_for(user, deposit_id)
     if deposit.active_content or deposit.media_type != "application/pdf":
         abort(404)
-    return deposit, _store().path_for(deposit.storage_key)
+    return deposit, file_store().path_for(deposit.storage_key)
 
 
 def invoice_pages(deposit_id: int) -> ResponseReturnValue:

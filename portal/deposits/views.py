@@ -23,12 +23,12 @@ from portal.deposits.history import Cursor, history_page
 from portal.deposits.receipt import receipt_pdf
 from portal.deposits.staging import (
     Staged,
-    file_store,
     refusal_line,
     register_staging,
     stage_posted,
     too_many_files,
 )
+from portal.deposits.storage import file_store
 from portal.deposits.viewer import register_viewer
 from portal.extensions import db
 from portal.models import Deposit, DepositStatus, Draft, InvoiceKind, Organization, utcnow

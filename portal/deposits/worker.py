@@ -19,7 +19,7 @@ import click
 from flask import Flask, current_app
 
 from portal.deposits import delivery, drafts
-from portal.deposits.storage import FileStore
+from portal.deposits.storage import file_store
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class Sender:
         if time.monotonic() < self._next_purge:
             return
         self._next_purge = time.monotonic() + PURGE_EVERY_SECONDS
-        deleted = drafts.purge_expired(FileStore(current_app.config["STORAGE_DIR"]))
+        deleted = drafts.purge_expired(file_store())
         if deleted:
             log.info("sender %s deleted %d expired drafts", self.name, deleted)
 
@@ -68,7 +68,7 @@ class Sender:
                     claim,
                     client=current_app.extensions["oneconnect"],
                     secret_box=current_app.extensions["secret_box"],
-                    store=FileStore(current_app.config["STORAGE_DIR"]),
+                    store=file_store(),
                 )
                 attempted += 1
         return attempted
