@@ -8,6 +8,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from babel.lists import format_list
 from flask import Flask, Response, current_app, has_request_context, redirect, request
 from flask_babel import (
     format_currency,
@@ -139,6 +140,11 @@ def format_file_size(size: int | None) -> str:
     return gettext("%(size)s MB", size=format_decimal(size / 1_000_000, "#,##0.#"))
 
 
+def format_series(items: Iterable[object]) -> str:
+    """Items joined as the page's language does: 1, 3 et 4 in French, 1, 3, and 4 in English."""
+    return format_list([str(item) for item in items], locale=page_locale())
+
+
 def switch_return_path() -> str:
     """Where the language switch leads back: this page, or for a page answering a POST (a form
     with errors) the page the form was on."""
@@ -203,6 +209,7 @@ def init_app(app: Flask) -> None:
         count=format_count,
         rate=format_rate,
         filesize=format_file_size,
+        series=format_series,
     )
     app.jinja_env.globals.update(
         current_locale=page_locale,

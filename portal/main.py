@@ -1,8 +1,8 @@
-"""The home redirect, the language switch and the health check."""
+"""The home redirect, the language switch, the favicon and the health check."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, redirect, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, send_from_directory, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import text
@@ -30,6 +30,13 @@ def language() -> ResponseReturnValue:
         current_user.locale = str(form.locale.data)
         db.session.commit()
     return i18n.switch_answer(form, chosen, url_for("main.home"))
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    # Browsers ask for /favicon.ico by themselves (for an invoice opened alone, too): they get
+    # the SVG that base.html links to, as it is, without a redirect to follow.
+    return send_from_directory(str(current_app.static_folder), "favicon.svg")
 
 
 @bp.get("/healthz")

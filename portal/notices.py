@@ -39,12 +39,12 @@ _SENTENCES: dict[str, Any] = {
         "The portal could not read the stored invoice file; deposit it again."
     ),
     "deposit.unexpected_answer": _l("OneConnect gave an unexpected answer: %(cause)s"),
-    "deposit.waiting": _l(
-        "%(cause)s The invoice is kept and the portal will send it again by itself."
-    ),
+    # The cause is a sentence of its own ("OneConnect is unavailable for now (HTTP 503)."):
+    # set in brackets, it would nest them.
+    "deposit.waiting": _l("%(cause)s The portal will send the invoice again automatically."),
     "deposit.expired": _l(
-        "OneConnect could not be reached for 24 hours (last error: %(cause)s). Use Retry to "
-        "send it again."
+        "OneConnect could not be reached for 24 hours. Last error: %(cause)s Use Retry to send "
+        "the invoice again."
     ),
     "deposit.expired_unknown": _l(
         "OneConnect could not be reached for 24 hours. Use Retry to send it again."

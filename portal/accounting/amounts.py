@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
@@ -11,21 +12,66 @@ MAX_AMOUNT = Decimal("9999999999999.99")
 # Spaces of every kind people (and spreadsheets) put between thousands.
 _GROUPING_SPACES = re.compile(r"[\s\u00a0\u202f']")
 _PLAIN = re.compile(r"-?\d+(\.\d+)?")
+# A euro sign or code before or after the number, as invoices print it: `1 000 €`, `€1000`,
+# `1000 EUR`, `-5 €`, `-€5`. A minus sign may come before a leading one.
+_EURO = r"(?:€|eur(?:os?)?)"
+_EURO_BEFORE = re.compile(rf"(-?)\s*{_EURO}\s*(.*)", re.IGNORECASE | re.DOTALL)
+_EURO_AFTER = re.compile(rf"(.*?)\s*{_EURO}", re.IGNORECASE | re.DOTALL)
+# A three-letter code beside digits: `100 USD`, `CHF 100`.
+_CODE_BEFORE = re.compile(r"([a-z]{3})\s*-?\d.*", re.IGNORECASE | re.DOTALL)
+_CODE_AFTER = re.compile(r".*\d\s*([a-z]{3})", re.IGNORECASE | re.DOTALL)
 
 
 class AmountError(ValueError):
     """The text is not an amount."""
 
 
+class ForeignCurrency(AmountError):
+    """The amount carries another currency than the euro (`$`, `£`, `USD`…): a line's currency
+    has a field of its own, so its amounts are typed bare."""
+
+    def __init__(self, text: str, currency: str) -> None:
+        super().__init__(text)
+        self.currency = currency
+
+
+def euro_marked(text: str | None) -> bool:
+    """Whether the amount is written with a euro sign or code (`1 000 €`, `EUR 1000`)."""
+    return _without_euro((text or "").strip())[1]
+
+
+def _without_euro(text: str) -> tuple[str, bool]:
+    if match := _EURO_BEFORE.fullmatch(text):
+        return match[1] + match[2], True
+    if match := _EURO_AFTER.fullmatch(text):
+        return match[1], True
+    return text, False
+
+
+def _foreign_currency(text: str) -> str | None:
+    """The currency sign or code written beside the number, if any."""
+    for character in text:
+        if unicodedata.category(character) == "Sc" and character != "€":  # $ £ ¥ ₹ …
+            return character
+    match = _CODE_BEFORE.fullmatch(text) or _CODE_AFTER.fullmatch(text)
+    return match[1].upper() if match else None
+
+
 def parse_amount(text: str | None) -> Decimal:
     """`1 234,56`, `1234.56`, `1,234.56` or `1.234,56` → Decimal('1234.56'); blank → 0.
 
     The last of `,` and `.` is the decimal separator when both appear; a lone `,` is decimal
-    (the French habit); a lone `.` is decimal too. Raises AmountError for anything else, and
-    for more than two decimals (an invoice amount is in cents) or more than MAX_AMOUNT.
+    (the French habit); a lone `.` is decimal too. A euro sign or `EUR` before or after the
+    number is allowed (`1 000,50 €`). Raises ForeignCurrency for another currency's sign or
+    code, AmountError for anything else, for more than two decimals (an invoice amount is in
+    cents) or more than MAX_AMOUNT.
     """
-    raw = _GROUPING_SPACES.sub("", (text or "").strip())
+    typed = (text or "").strip()
+    number, marked = _without_euro(typed)
+    raw = _GROUPING_SPACES.sub("", number)
     if raw in ("", "-"):
+        if marked:  # a currency without its amount
+            raise AmountError(text)
         return Decimal("0.00")
     if "," in raw and "." in raw:
         decimal_mark = "," if raw.rfind(",") > raw.rfind(".") else "."
@@ -34,6 +80,9 @@ def parse_amount(text: str | None) -> Decimal:
     elif raw.count(",") == 1:
         raw = raw.replace(",", ".")
     if not _PLAIN.fullmatch(raw):
+        currency = _foreign_currency(typed)
+        if currency is not None:
+            raise ForeignCurrency(typed, currency)
         raise AmountError(text)
     try:
         value = Decimal(raw)
@@ -57,7 +106,7 @@ def amount_style(text: str | None) -> str | None:
 
     Follows parse_amount's reading; None when the text has no decimal mark (`1234`).
     """
-    raw = _GROUPING_SPACES.sub("", (text or "").strip())
+    raw = _GROUPING_SPACES.sub("", _without_euro((text or "").strip())[0])
     if "," in raw and "." in raw:
         return "fr" if raw.rfind(",") > raw.rfind(".") else "en"
     if raw.count(",") == 1:

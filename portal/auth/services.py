@@ -65,7 +65,8 @@ def create_user(
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None. Commits the sign-in time."""
+    """The active user with these credentials, or None. Commits a renewed password hash; the
+    sign-in time is the session's (sessions.start)."""
     user = find_user(email)
     if not verify_password(user.password_hash if user else None, password):
         return None
@@ -74,8 +75,7 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
-    db.session.commit()
+        db.session.commit()
     return user
 
 

@@ -14,7 +14,7 @@ from flask import g
 from sqlalchemy import delete, select
 
 from portal.extensions import db
-from portal.models import User, UserSession
+from portal.models import User, UserSession, utcnow
 
 
 def _digest(token: str) -> str:
@@ -22,9 +22,11 @@ def _digest(token: str) -> str:
 
 
 def start(user: User) -> User:
-    """A new session for `user` (committed); its key is then what Flask-Login stores."""
+    """A new session for `user`, and its time as the user's last sign-in (committed); its key
+    is then what Flask-Login stores. Every sign-in passes here, the one after registering too."""
     token = secrets.token_urlsafe(32)
     db.session.add(UserSession(user_id=user.id, token_sha256=_digest(token)))
+    user.last_login_at = utcnow()
     db.session.commit()
     user.session_key = f"{user.id}:{token}"
     return user

@@ -14,11 +14,14 @@ from wtforms import Field, Form, StringField, ValidationError
 
 from portal.accounting.amounts import (
     AmountError,
+    ForeignCurrency,
     amount_style,
+    euro_marked,
     format_amount,
     parse_amount,
     parse_rate,
 )
+from portal.accounting.entries import EUR
 from portal.accounting.identifiers import normalize_siren, siren_valid
 
 
@@ -37,7 +40,9 @@ def strip(value: Any) -> Any:
 class AmountField(StringField):
     """Text typed the French or English way; `.amount` holds the exact Decimal once validated.
 
-    Once read, the amount is shown back with two decimals in the habit it was typed in.
+    A euro sign or `EUR` beside the number is allowed, unless the form's line is in another
+    currency (`form.line_currency`). Once read, the amount is shown back with two decimals in
+    the habit it was typed in, without its euro sign.
     """
 
     amount: Decimal = Decimal("0.00")
@@ -47,10 +52,27 @@ class AmountField(StringField):
         self._read = False
         try:
             self.amount = parse_amount(self.data)
+        except ForeignCurrency as error:
+            raise ValidationError(
+                _l(
+                    "Type the amount without “%(currency)s”: the line's currency goes in the "
+                    "Currency field.",
+                    currency=error.currency,
+                )
+            ) from error
         except AmountError as error:
             raise ValidationError(
                 _l("Type an amount such as 1 234,56 or 1234.56 (two decimals at most).")
             ) from error
+        currency = getattr(form, "line_currency", EUR)
+        if currency != EUR and euro_marked(self.data):
+            raise ValidationError(
+                _l(
+                    "This line is in %(currency)s: type the amount without the euro sign, or "
+                    "change the currency to EUR.",
+                    currency=currency,
+                )
+            )
         if self.amount < 0:
             raise ValidationError(_l("Amounts are positive: put it on the other side instead."))
         self._read = True

@@ -16,6 +16,7 @@ HEIGHT = 240
 LEFT = 40  # room for the scale
 BOTTOM = 30  # room for the week labels
 TOP = 10
+MOST_INTERVALS = 5  # gridlines on the scale, beside the baseline
 # A week's label under its bar: day and month, as each language writes them short.
 _SHORT_DAY_PATTERNS = {"fr": "dd/MM", "en": "MMM d"}
 
@@ -57,18 +58,26 @@ class Chart:
         return list(DepositStatus)
 
 
-def _nice_maximum(largest: int) -> int:
-    step = 1
-    while step * 10 < largest:
-        step *= 10
-    for multiple in (1, 2, 5, 10):
-        if step * multiple >= largest:
-            return max(step * multiple, 1)
-    return largest
+def nice_ticks(largest: int, most_intervals: int = MOST_INTERVALS) -> list[int]:
+    """The scale's values: from 0 up to at least `largest`, evenly spaced by a round step (1, 2
+    or 5 times a power of ten), the smallest step needing at most `most_intervals` intervals.
+
+    0 → [0, 1]; 5 → [0, 1, 2, 3, 4, 5]; 7 → [0, 2, 4, 6, 8]; 120 → [0, 50, 100, 150].
+    """
+    largest = max(largest, 1)
+    magnitude = 1
+    while True:
+        for multiple in (1, 2, 5):
+            step = multiple * magnitude
+            intervals = -(-largest // step)  # ceiling division
+            if intervals <= most_intervals:
+                return [step * n for n in range(intervals + 1)]
+        magnitude *= 10
 
 
 def weekly_chart(weeks: list[Week]) -> Chart:
-    top = _nice_maximum(max((week.total for week in weeks), default=0))
+    scale = nice_ticks(max((week.total for week in weeks), default=0))
+    top = scale[-1]
     plot_height = HEIGHT - BOTTOM - TOP
     slot = (WIDTH - LEFT) / max(len(weeks), 1)
     bar_width = slot * 0.7
@@ -96,8 +105,5 @@ def weekly_chart(weeks: list[Week]) -> Chart:
                 )
             )
         labels.append((round(x + bar_width / 2, 1), week))
-    ticks = [
-        Tick(round(baseline - plot_height * value / top, 1), value)
-        for value in sorted({0, top // 2, top})
-    ]
+    ticks = [Tick(round(baseline - plot_height * value / top, 1), value) for value in scale]
     return Chart(WIDTH, HEIGHT, bars, ticks, labels, baseline, LEFT)

@@ -33,6 +33,8 @@ ADMIN_ACTION = "L 404 404 404 404 act"
 EXPECTED: dict[tuple[str, str], str] = {
     ("main.home", "GET"): "L go go go go go",
     ("main.healthz", "GET"): "ok ok ok ok ok ok",
+    # Browsers ask for /favicon.ico whoever is signed in: it answers with the static SVG.
+    ("main.favicon", "GET"): "ok ok ok ok ok ok",
     # The language switch answers everyone with a way back to their page.
     ("main.language", "POST"): "go go go go go go",
     ("auth.login", "GET"): "ok go go go go go",

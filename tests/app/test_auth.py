@@ -24,6 +24,15 @@ def test_register_creates_a_member_with_a_hashed_password_and_signs_in(client: F
     assert "Anne@Example.test" in page
 
 
+def test_the_sign_in_at_registration_is_the_last_sign_in(client: FlaskClient) -> None:
+    client.post(
+        "/register", data={"email": "new@example.test", "password": "a long enough password"}
+    )
+    user = db.session.scalars(select(User)).one()
+    assert user.last_login_at is not None
+    assert user.last_login_at >= user.created_at
+
+
 def test_an_email_is_taken_whatever_its_case(client: FlaskClient) -> None:
     factories.user(email="anne@example.test")
     response = client.post(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -15,7 +17,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from portal import create_app
 from portal.config import PROJECT_ROOT
@@ -31,7 +33,7 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.notices import reason_words
+from portal.notices import Notice, reason_words
 from portal.oneconnect import spec
 from portal.sandbox.faults import Target
 from tests import factories
@@ -172,6 +174,61 @@ def test_failed_attempts_show_when_the_next_one_will_be(
     login_as(deposit.created_by)
     page = client.get(f"/deposits/{deposit_id}").get_data(as_text=True)
     assert "Sending attempt failed" in page and "(next attempt <time" in page
+
+
+def test_a_waiting_deposit_says_in_one_sentence_that_the_portal_sends_it_again(
+    app: Flask, sandbox: Any, organization: Organization, client, login_as
+) -> None:
+    [deposit_id] = queue(app, organization, count=1)
+    sandbox.state.faults.fail_next(1, status=503)
+    Sender(app).run_once()
+    deposit = db.session.get(Deposit, deposit_id)
+    assert deposit.status is DepositStatus.QUEUED
+    login_as(deposit.created_by)
+    expected = {
+        "en": "OneConnect is unavailable for now (HTTP 503). The portal will send the invoice "
+        "again automatically.",
+        "fr": "OneConnect est indisponible pour le moment (HTTP 503). Le portail renverra la "
+        "facture automatiquement.",
+    }
+    for language, sentence in expected.items():
+        page = client.get(f"/deposits/{deposit_id}", headers={"Accept-Language": language})
+        text_shown = page.get_data(as_text=True)
+        alert = re.search(r'<p class="alert alert-warning">(.*?)</p>', text_shown, re.S)
+        assert alert is not None and alert.group(1) == sentence
+        story = text_shown[text_shown.index('<ol class="story">') :]
+        story = story[: story.index("</ol>")]
+        assert "(HTTP 503)" in story and "((" not in story and "))" not in story
+        assert "Try again" not in text_shown and "Réessayez" not in text_shown
+
+
+def test_a_waiting_notice_stored_by_an_earlier_release_reads_in_todays_words(
+    app: Flask, organization: Organization, client, login_as
+) -> None:
+    [deposit_id] = queue(app, organization, count=1)
+    stored = {
+        "code": "deposit.waiting",
+        "params": {"cause": {"code": "upstream.unreachable", "params": {}}},
+    }
+    db.session.execute(
+        text("UPDATE deposits SET attempts = 1, last_error = :notice WHERE id = :id"),
+        {"notice": json.dumps(stored), "id": deposit_id},
+    )
+    db.session.commit()
+    login_as(db.session.get(Deposit, deposit_id).created_by)
+    page = client.get(f"/deposits/{deposit_id}").get_data(as_text=True)
+    assert (
+        "OneConnect could not be reached. The portal will send the invoice again automatically."
+        in page
+    )
+
+
+def test_an_expired_deposit_names_its_last_error_without_nested_brackets(app: Flask) -> None:
+    cause = {"code": "upstream.unavailable", "params": {"status": 503}}
+    assert str(Notice("deposit.expired", {"cause": cause})) == (
+        "OneConnect could not be reached for 24 hours. Last error: OneConnect is unavailable "
+        "for now (HTTP 503). Use Retry to send the invoice again."
+    )
 
 
 def test_retries_stop_after_24_hours_with_a_retry_button(

@@ -419,7 +419,10 @@ def test_a_transient_failure_keeps_the_deposit_and_retry_sends_it_once(
     assert deposit.status is DepositStatus.QUEUED
     assert sandbox.state.documents() == []
     detail = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "OneConnect is unavailable for now (HTTP 503). The invoice is kept" in detail
+    assert (
+        "OneConnect is unavailable for now (HTTP 503). The portal will send the invoice again "
+        "automatically." in detail
+    )
     assert ">Retry</button>" in detail
 
     client.post(f"/deposits/{deposit.id}/retry")

@@ -279,8 +279,86 @@ def test_totals_follow_the_typed_amounts_and_reveal_the_confirmation(
     ).get_data(as_text=True)
     assert re.search(r'id="total-credit" class="amount">5.00<', unbalanced)
     assert "Unbalanced: debits exceed credits by 95.10." in unbalanced
-    assert "Lines 3 are left out of the totals" in unbalanced
+    assert "Line 3 is left out of the totals until its amounts can be read." in unbalanced
     assert 'id="unbalanced-confirmation" class="field" hx-swap-oob="true">' in unbalanced
+
+
+@pytest.mark.parametrize(
+    ("headers", "sentence"),
+    [
+        ({}, "Lines 1, 3, and 4 are left out of the totals until their amounts can be read."),
+        (
+            {"Accept-Language": "fr"},
+            "Les lignes 1, 3 et 4 ne sont pas comptées dans les totaux tant que leurs montants "
+            "sont illisibles.",
+        ),
+    ],
+)
+def test_the_lines_left_out_of_the_totals_are_listed_in_words(
+    client: FlaskClient, connected, headers: dict[str, str], sentence: str
+) -> None:
+    organization, _ = connected
+    lines = {
+        **line(0, debit="abc"),
+        **line(1, debit="10"),
+        **line(2, credit="1,2,3"),
+        **line(3, debit="12.345"),
+    }
+    page = client.post(
+        url(organization, "/lines/totals"), data=lines, headers={**HTMX, **headers}
+    ).get_data(as_text=True)
+    assert sentence in page
+
+
+def test_the_preview_lists_the_lines_with_errors_in_words(client: FlaskClient, connected) -> None:
+    organization, _ = connected
+    fragment = client.post(
+        url(organization, "/preview"),
+        data={**line(0, credit="oops"), **line(1, debit="5"), **line(2, debit="x")},
+        headers={**HTMX, "Accept-Language": "fr"},
+    ).get_data(as_text=True)
+    assert (
+        "Les lignes 1 et 3 contiennent des erreurs\u00a0: elles sont omises ci-dessous jusqu'à "
+        "leur correction."
+    ) in fragment.replace("&#39;", "'")
+
+
+def test_amounts_written_with_the_euro_sign_are_sent_as_amounts(
+    client: FlaskClient, connected, sandbox
+) -> None:
+    organization, _ = connected
+    data = deposit_form(
+        **line(0, debit="1\u202f000,50\u00a0€"),
+        **line(1, credit="€1 000.50"),
+    )
+    response = send(client, organization, data)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    [document] = sandbox.state.documents(organization.integration_id)
+    debit, credit = document.entries["data"]["lines"]
+    assert debit["debit"]["amount"] == 1000.5 and credit["credit"]["amount"] == 1000.5
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"debit": "$100"}, "Type the amount without “$”: the line's currency goes in the"),
+        ({"debit": "100 USD"}, "Type the amount without “USD”"),
+        (
+            {"debit": "100 €", "currency": "USD", "currency_rate": "0.9"},
+            "This line is in USD: type the amount without the euro sign, or change the currency",
+        ),
+    ],
+)
+def test_an_amount_in_another_currency_says_where_the_currency_goes(
+    client: FlaskClient, connected, sandbox, fields: dict[str, str], message: str
+) -> None:
+    organization, _ = connected
+    response = send(client, organization, deposit_form(**line(0, **fields)))
+    page = response.get_data(as_text=True).replace("&#39;", "'")
+    assert response.status_code == 422
+    line_markup = page[page.index('id="lines-0"') :]
+    assert message in line_markup[: line_markup.index("</fieldset>")]
+    assert sandbox.state.documents() == []
 
 
 def test_duplicate_copies_the_line_after_every_index_on_the_page(
@@ -426,12 +504,12 @@ def test_the_preview_shows_exactly_the_parts_send_would_deliver(
         headers=HTMX,
     )
     fragment = response.get_data(as_text=True)
-    entries = re.search(r'<pre id="preview-entries"><code>(.*?)</code></pre>', fragment, re.S)
+    entries = re.search(r'<pre id="preview-entries"[^>]*><code>(.*?)</code></pre>', fragment, re.S)
     parsed = json.loads(entries.group(1).replace("&#34;", '"').replace("&quot;", '"'))
     assert parsed["data"]["lines"][0]["debit"]["amount"] == 12.5
     assert parsed["data"]["lines"][0]["label"] == "Café"
     assert len(parsed["data"]["lines"]) == 1
-    assert "Lines 2 have errors" in fragment
+    assert "Line 2 has errors: it is left out below until corrected." in fragment
     assert "Fournil Dupont" in fragment and "of the 5,000,000 OneConnect accepts" in fragment
 
 
