@@ -10,7 +10,7 @@ POT ?= portal/translations/messages.pot
 # Everything that marks a string for the catalogue, in Python and in templates.
 BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k _lp:1c,2
 
-.PHONY: run test lint bench messages pot clean
+.PHONY: run test lint bench screenshots messages pot clean
 
 run: $(VENV)/.installed $(VENDOR)/.installed $(CATALOGUE).mo
 	$(FLASK) db upgrade
@@ -63,6 +63,14 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench.history
 	$(BIN)/python -m bench.review
 	$(BIN)/python -m bench.uploads
+
+# Every page of every role, at a phone's size and a laptop's, in French and in English, written to
+# $(SCREENSHOTS)/<language>/<role>/<page>-<size>.png for a person to look at side by side.
+SCREENSHOTS ?= screenshots
+screenshots: $(VENV)/.installed $(VENDOR)/.installed $(CATALOGUE).mo
+	rm -rf $(SCREENSHOTS)
+	SCREENSHOTS_DIR=$(abspath $(SCREENSHOTS)) $(BIN)/pytest -q -p no:cacheprovider tests/browser/test_screens.py -k fits
+	@echo "Screenshots written to $(SCREENSHOTS)/"
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)

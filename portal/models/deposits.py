@@ -36,6 +36,10 @@ class InvoiceKind(enum.Enum):
     def label(self) -> str:
         return str({"purchase": _l("Purchase"), "sales": _l("Sales")}[self.value])
 
+    @property
+    def invoice_label(self) -> str:
+        return str({"purchase": _l("Purchase invoice"), "sales": _l("Sales invoice")}[self.value])
+
 
 class DepositStatus(enum.Enum):
     QUEUED = "queued"
@@ -137,6 +141,16 @@ class Deposit(db.Model):
     events: Mapped[list[DepositEvent]] = relationship(
         back_populates="deposit", order_by="DepositEvent.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def heading(self) -> str:
+        """What names this invoice for a person: its counterparty, else the reference the user
+        typed, else its type (the file name is shown beside it, never alone)."""
+        if self.counterparty_name:
+            return self.counterparty_name
+        if not self.external_reference_generated:
+            return str(_l("Invoice %(reference)s", reference=self.external_reference))
+        return self.kind.invoice_label
 
     @property
     def line_count(self) -> int:

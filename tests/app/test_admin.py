@@ -86,6 +86,28 @@ def test_a_taken_email_is_refused_in_the_form(login_as) -> None:
     assert "An account already exists for ROOT@example.test." in response.get_data(as_text=True)
 
 
+def test_the_user_page_shows_the_sign_in_at_registration_and_never_for_no_sign_in(
+    app: Flask, login_as
+) -> None:
+    english_client(app).post(
+        "/register", data={"email": "new@example.test", "password": "a long enough password"}
+    )
+    registered = db.session.scalars(select(User).where(User.email == "new@example.test")).one()
+    never = factories.user("never@example.test")
+    _, client = admin_client(login_as)
+
+    def last_sign_in(user: User) -> str:
+        page = client.get(f"/admin/users/{user.id}").get_data(as_text=True)
+        return re.search(r"</dt><dd>(.*?)</dd>", page[page.index("Last sign-in") :], re.S)[1]
+
+    assert last_sign_in(registered).startswith(
+        f'<time datetime="{registered.last_login_at.isoformat()}">'
+    )
+    assert last_sign_in(never) == "Never"
+    french = client.get(f"/admin/users/{never.id}", headers=FRENCH).get_data(as_text=True)
+    assert "<dd>Jamais</dd>" in french
+
+
 def test_admin_changes_a_role_but_not_their_own(login_as) -> None:
     admin, client = admin_client(login_as)
     member = factories.user()
@@ -236,14 +258,21 @@ def test_webhook_log_lists_events_and_reprocesses_one(login_as) -> None:
     assert entry.detail == {"event_id": "evt-42", "from": "error", "to": "unknown_type"}
 
 
+def action_cell(code: str, words: str, page: str) -> bool:
+    """The audit table's cell for one action: its code kept in data-action, its words shown."""
+    return (
+        re.search(rf'<td [^>]*data-action="{code}"[^>]*>{re.escape(words)}</td>', page) is not None
+    )
+
+
 def test_audit_log_shows_sign_ins_failures_and_filters(app: Flask, login_as) -> None:
     other = english_client(app)
     other.post("/login", data={"email": "ghost@example.test", "password": "wrong password"})
     _, client = admin_client(login_as)
     page = client.get("/admin/audit").get_data(as_text=True)
-    assert '<td data-action="sign_in_failed">Failed sign-in</td>' in page
+    assert action_cell("sign_in_failed", "Failed sign-in", page)
     assert "ghost@example.test" in page
-    assert "root@example.test" in page and '<td data-action="sign_in">Signed in</td>' in page
+    assert "root@example.test" in page and action_cell("sign_in", "Signed in", page)
     assert ">sign_in<" not in page and ">sign_in_failed<" not in page  # words, never codes
     # The filter shows the actions in words; its values stay the codes.
     assert '<option value="staff_assigned">Staff assigned to an organization</option>' in page
@@ -261,12 +290,34 @@ def test_every_audit_action_has_words_in_both_languages(app: Flask) -> None:
     assert audit.action_label("from_a_newer_release") == "from_a_newer_release"
 
 
+def test_every_action_code_the_log_records_has_words() -> None:
+    codes = {
+        value
+        for name, value in vars(audit).items()
+        if name.isupper() and isinstance(value, str) and name != "ACTIONS"
+    }
+    assert codes == set(audit.ACTIONS)
+    assert all(code in audit._LABELS for code in codes)
+
+
+@pytest.mark.parametrize("headers", [{"Accept-Language": "en"}, FRENCH])
+def test_the_action_filter_shows_words_never_codes(login_as, headers: dict[str, str]) -> None:
+    _, client = admin_client(login_as)
+    page = client.get("/admin/audit", headers=headers).get_data(as_text=True)
+    select_markup = re.search(r'<select[^>]*name="action".*?</select>', page, re.S).group(0)
+    options = re.findall(r'<option[^>]*value="([^"]*)"[^>]*>([^<]*)</option>', select_markup)
+    assert {value for value, _ in options} == {"", *audit.ACTIONS}
+    for value, label in options:
+        assert label.strip() and label != value, value
+        assert not re.fullmatch(r"[a-z_.]+", label), label  # a code, not words
+
+
 def test_audit_details_are_words_in_the_readers_language(app: Flask, login_as) -> None:
     _, client = admin_client(login_as)
     member = factories.user("anne@example.test")
     client.post(f"/admin/users/{member.id}/role", data={"role": "staff"})
     page = client.get("/admin/audit?action=user_role_changed").get_data(as_text=True)
-    assert '<td data-action="user_role_changed">Role changed</td>' in page
+    assert action_cell("user_role_changed", "Role changed", page)
     assert "User: anne@example.test<br>Previous role: Member<br>New role: Staff" in page
     assert f"User #{member.id}" in page
     assert "from:" not in results(page) and '"to"' not in results(page)  # no raw parameters

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from flask import Flask
@@ -465,7 +466,7 @@ def test_dashboard_counts_by_status_and_draws_the_weekly_chart(
     login_as(staff_with(organization))
     page = client.get("/review/dashboard").get_data(as_text=True)
     row = re.search(r"Compteurs SARL</a></th>(.*?)</tr>", page, re.S).group(1)
-    numbers = re.findall(r'<td class="amount">(?:<a [^>]*>)?(\d+)', row)
+    numbers = re.findall(r'<td class="amount"[^>]*>(?:<a [^>]*>)?(\d+)', row)
     # Queued, Sent, Accepted, Refused, Failed, Duplicate, Total
     assert numbers == ["0", "1", "2", "1", "0", "0", "4"]
     assert "<svg" in page and '<title id="chart-title">' in page
@@ -476,6 +477,19 @@ def test_dashboard_counts_by_status_and_draws_the_weekly_chart(
     assert re.search(r'text-anchor="middle">[A-Z][a-z]{2} \d{1,2}</text>', page)
     assert f'<time datetime="{monday.isoformat()}">' in page
     assert f"Week of {monday:%b} {monday.day}, {monday.year}, Accepted: 2</title>" in page
+
+
+def test_the_chart_scale_counts_in_even_round_steps(client: FlaskClient, login_as) -> None:
+    organization = factories.organization()
+    for _ in range(5):
+        factories.deposit(organization, status=DepositStatus.ACCEPTED)
+    login_as(staff_with(organization))
+    page = client.get("/review/dashboard").get_data(as_text=True)
+    scale = re.findall(r'<text class="axis" [^>]*text-anchor="end">([^<]*)</text>', page)
+    assert scale == ["0", "1", "2", "3", "4", "5"]
+    heights = [float(y) for y in re.findall(r'<line class="grid" [^>]*y1="([\d.]+)"', page)]
+    gaps = {round(upper - lower, 1) for upper, lower in pairwise(heights)}
+    assert len(gaps) == 1  # evenly spaced gridlines
 
 
 def test_the_dashboard_speaks_french(app: Flask, client: FlaskClient, login_as) -> None:
