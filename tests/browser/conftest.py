@@ -72,6 +72,8 @@ def live_portal(database_url: str, tmp_path: Path) -> Iterator[LivePortal]:
             "SANDBOX_DECISION_DELAY": 1.0,
             "STATUS_POLL_SECONDS": 1,
             "RATELIMIT_ENABLED": False,
+            # The demo's local mailbox, on a port of its own (make run's is 8025).
+            "MAILBOX_PORT": 0,
         }
     )
     server = BackgroundServer(app, name="live-portal", port=port, request_handler=QuietHandler)
@@ -86,6 +88,7 @@ def live_portal(database_url: str, tmp_path: Path) -> Iterator[LivePortal]:
             sender_thread.join(timeout=10)
         app.extensions["sandbox_app"].extensions["sandbox"].close()
         server.stop()
+        app.extensions["mailbox"].stop()
         with app.app_context():
             db.engine.dispose()
 
@@ -117,6 +120,8 @@ def page(browser: Any, live_portal: LivePortal) -> Iterator[Any]:
 def open_form_sections(page: Any) -> None:
     """Open every collapsed section of the deposit form (comment, reference, counterparty,
     entries), as a user would by clicking its title."""
+    # After a click on a link the deposit page may not be there yet: wait for its sections.
+    page.locator("details.form-section").first.wait_for(state="attached")
     closed = page.locator("details.form-section:not([open]) > summary")
     while closed.count():
         closed.first.click()
