@@ -63,6 +63,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench.history
 	$(BIN)/python -m bench.review
 	$(BIN)/python -m bench.uploads
+	$(BIN)/python -m bench.reading
 
 # Every page of every role, at a phone's size and a laptop's, in French and in English, written to
 # $(SCREENSHOTS)/<language>/<role>/<page>-<size>.png for a person to look at side by side.

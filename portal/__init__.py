@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import config as settings
+from portal import config as configuration
 from portal import i18n, notices
 from portal.auth.sessions import forget_loaded_user
 from portal.deposits.staging import allow_large_form
@@ -20,19 +21,19 @@ from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the portal. `overrides` (tests) win over the PORTAL_* environment."""
-    wanted: dict[str, Any] = dict(settings.read_environment())
+    wanted: dict[str, Any] = dict(configuration.read_environment())
     wanted.update(overrides or {})
-    instance_dir = Path(wanted.pop("INSTANCE_PATH", settings.DEFAULT_INSTANCE_DIR))
+    instance_dir = Path(wanted.pop("INSTANCE_PATH", configuration.DEFAULT_INSTANCE_DIR))
     app = Flask(
         __name__,
         instance_path=str(instance_dir),
-        template_folder=str(settings.PROJECT_ROOT / "templates"),
-        static_folder=str(settings.PROJECT_ROOT / "static"),
+        template_folder=str(configuration.PROJECT_ROOT / "templates"),
+        static_folder=str(configuration.PROJECT_ROOT / "static"),
     )
-    app.config.update(settings.BASE_CONFIG)
+    app.config.update(configuration.BASE_CONFIG)
     app.config.update(wanted)
     complete = dict(app.config)
-    settings.complete_config(complete, instance_dir)
+    configuration.complete_config(complete, instance_dir)
     app.config.update(complete)
 
     _init_extensions(app)
@@ -44,6 +45,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     security_headers.init_app(app)
     cli.init_app(app)
+    _init_mail(app)
     if app.config["ONECONNECT_EMBEDDED"]:
         _mount_sandbox(app)
     if hops := int(app.config["PROXY_HOPS"]):
@@ -64,7 +66,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(
         app,
         db,
-        directory=str(settings.PROJECT_ROOT / "migrations"),
+        directory=str(configuration.PROJECT_ROOT / "migrations"),
         render_as_batch=True,
         compare_type=True,
     )
@@ -78,6 +80,7 @@ def _init_extensions(app: Flask) -> None:
     # Flask-Login keeps the signed-in user on `g`, which outlives a request when an app context
     # is held across requests (tests, a worker): read the session's user afresh every time.
     app.before_request(forget_loaded_user)
+    app.before_request(i18n.remember_pages_language)  # after the user is read afresh
     app.extensions["secret_box"] = SecretBox(str(app.config["ENCRYPTION_KEYS"]))
     app.jinja_env.filters["reason"] = notices.reason_words
 
@@ -86,7 +89,7 @@ def _init_oneconnect(app: Flask) -> None:
     from portal.oneconnect.client import OneConnectClient
     from portal.oneconnect.webhooks import JwksCache
 
-    upstream = settings.oneconnect_settings(app.config)
+    upstream = configuration.oneconnect_settings(app.config)
     app.extensions["oneconnect"] = OneConnectClient(
         upstream.token_url,
         upstream.api_base,
@@ -106,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.main import bp as main_bp
     from portal.organizations.views import bp as organizations_bp
     from portal.review.views import bp as review_bp
+    from portal.settings.views import bp as settings_bp
     from portal.webhooks.views import bp as webhooks_bp
 
     for blueprint in (
@@ -116,14 +120,34 @@ def _register_blueprints(app: Flask) -> None:
         webhooks_bp,
         review_bp,
         admin_bp,
+        settings_bp,
     ):
         app.register_blueprint(blueprint)
+
+
+def _init_mail(app: Flask) -> None:
+    """The embedded demo's local mailbox, started by the first request (of the portal or the
+    console) in a serving process only: never by a command or a test's app."""
+    if not app.config["MAILBOX_EMBEDDED"]:
+        if not app.config["SMTP_CONFIGURED"] and not app.testing:
+            logging.getLogger(__name__).warning(
+                "PORTAL_SMTP_URL is unset: e-mails wait in the outbox for a mail server at %s",
+                app.config["SMTP_URL"],
+            )
+        return
+    from portal.sandbox.mailbox import Mailbox
+
+    mailbox = Mailbox(port=int(app.config["MAILBOX_PORT"]))
+    app.extensions["mailbox"] = mailbox
+    if not app.testing:
+        app.before_request(mailbox.ensure_started)
 
 
 def _mount_sandbox(app: Flask) -> None:
     """Serve the simulated OneConnect beside the portal, as `make run` expects by default."""
     from portal.sandbox import create_sandbox_app
 
+    mailbox = app.extensions.get("mailbox")
     sandbox = create_sandbox_app(
         {
             "SANDBOX_DATABASE_URL": app.config["SANDBOX_DATABASE_URL"],
@@ -133,7 +157,10 @@ def _mount_sandbox(app: Flask) -> None:
             "SANDBOX_WEBHOOK_URL": f"http://127.0.0.1:{app.config['PORT']}/webhooks/one-connect",
             "SANDBOX_DECISION_DELAY": app.config["SANDBOX_DECISION_DELAY"],
             "SECRET_KEY": app.config["SECRET_KEY"],
-        }
+        },
+        mailbox=mailbox,
     )
+    if mailbox is not None and not app.testing:
+        sandbox.before_request(mailbox.ensure_started)
     app.extensions["sandbox_app"] = sandbox
-    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {settings.SANDBOX_MOUNT: sandbox})  # type: ignore[method-assign]
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {configuration.SANDBOX_MOUNT: sandbox})  # type: ignore[method-assign]

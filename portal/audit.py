@@ -20,6 +20,9 @@ USER_ROLE_CHANGED = "user_role_changed"
 USER_DEACTIVATED = "user_deactivated"
 USER_REACTIVATED = "user_reactivated"
 USER_PASSWORD_RESET = "user_password_reset"
+PASSWORD_RESET_REQUESTED = "password_reset_requested"
+SESSIONS_ENDED = "sessions_ended"
+NOTIFICATIONS_CHANGED = "notifications_changed"
 ORGANIZATION_CONNECTED = "organization_connected"
 ORGANIZATION_REVOKED = "organization_revoked"
 ORGANIZATION_STATUS_REFRESHED = "organization_status_refreshed"
@@ -42,6 +45,9 @@ ACTIONS = (
     USER_DEACTIVATED,
     USER_REACTIVATED,
     USER_PASSWORD_RESET,
+    PASSWORD_RESET_REQUESTED,
+    SESSIONS_ENDED,
+    NOTIFICATIONS_CHANGED,
     ORGANIZATION_CONNECTED,
     ORGANIZATION_REVOKED,
     ORGANIZATION_STATUS_REFRESHED,
@@ -66,6 +72,9 @@ _LABELS: dict[str, Any] = {
     USER_DEACTIVATED: _l("Account deactivated"),
     USER_REACTIVATED: _l("Account reactivated"),
     USER_PASSWORD_RESET: _l("Password reset"),
+    PASSWORD_RESET_REQUESTED: _l("Password link requested"),
+    SESSIONS_ENDED: _l("Signed out everywhere"),
+    NOTIFICATIONS_CHANGED: _l("E-mail settings changed"),
     ORGANIZATION_CONNECTED: _l("Organization connected"),
     ORGANIZATION_REVOKED: _l("Integration revoked"),
     ORGANIZATION_STATUS_REFRESHED: _l("Integration status checked with OneConnect"),

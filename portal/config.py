@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from portal.mail.transport import SmtpSettings
 from portal.oneconnect import spec
 from portal.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_SCOPE
 
@@ -23,6 +24,8 @@ MAX_REQUEST_BYTES = spec.MAX_FILE_BYTES + spec.MAX_ENTRIES_BYTES + 2_000_000
 MAX_FILES = 50
 # The deposit form posted without script carries every chosen file at once (streamed to disk).
 MAX_FORM_BYTES = MAX_FILES * spec.MAX_FILE_BYTES + spec.MAX_ENTRIES_BYTES + 2_000_000
+# The embedded demo's local mailbox listens where aiosmtpd usually does.
+DEFAULT_MAILBOX_PORT = 8025
 
 
 @dataclass(frozen=True)
@@ -52,11 +55,17 @@ def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, obje
         "PORTAL_ONECONNECT_CLIENT_SECRET": "ONECONNECT_CLIENT_SECRET",
         "PORTAL_ONECONNECT_SCOPE": "ONECONNECT_SCOPE",
         "PORTAL_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+        "PORTAL_SMTP_URL": "SMTP_URL",
+        "PORTAL_SMTP_CA_FILE": "SMTP_CA_FILE",
+        "PORTAL_MAIL_FROM": "MAIL_FROM",
+        "PORTAL_BASE_URL": "BASE_URL",
     }
     if env.get("PORTAL_DEFAULT_LOCALE"):
         config["DEFAULT_LOCALE"] = _locale_setting(env["PORTAL_DEFAULT_LOCALE"])
     if env.get("PORTAL_PROXY_HOPS"):
         config["PROXY_HOPS"] = int(env["PORTAL_PROXY_HOPS"])
+    if env.get("PORTAL_MAILBOX_PORT"):
+        config["MAILBOX_PORT"] = int(env["PORTAL_MAILBOX_PORT"])
     if env.get("PORTAL_SENDER", "").lower() == "external":
         config["SENDER_IN_PROCESS"] = False  # `flask --app portal worker` processes send
     if env.get("PORTAL_SECURE_COOKIES"):
@@ -127,6 +136,25 @@ def complete_config(config: dict[str, object], instance_dir: Path) -> None:
         config["REMEMBER_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"]
     config["SANDBOX_CONSOLE_PATH"] = f"{SANDBOX_MOUNT}/"
     config.setdefault("SANDBOX_DATABASE_URL", f"sqlite:///{instance_dir / 'sandbox.sqlite3'}")
+    _complete_mail_config(config, embedded)
+
+
+def _complete_mail_config(config: dict[str, object], embedded: bool) -> None:
+    """The mail server (PORTAL_SMTP_URL, else the local mailbox the embedded demo starts), the
+    sender address and the base of the links e-mails carry. A malformed URL stops the start."""
+    config.setdefault("MAILBOX_PORT", DEFAULT_MAILBOX_PORT)
+    # Whether the operator named a mail server; without one, the embedded demo runs its own.
+    config["SMTP_CONFIGURED"] = bool(config.get("SMTP_URL"))
+    config["MAILBOX_EMBEDDED"] = not config["SMTP_CONFIGURED"] and embedded
+    if not config.get("SMTP_URL"):
+        # Port 0 (tests) is a free port the mailbox takes when it starts; it then sets SMTP_URL.
+        config["SMTP_URL"] = f"smtp://127.0.0.1:{config['MAILBOX_PORT']}"
+    SmtpSettings.from_url(str(config["SMTP_URL"]))  # raises ValueError for a malformed URL
+    if not config.get("MAIL_FROM"):
+        config["MAIL_FROM"] = "portal@localhost"
+    if not config.get("BASE_URL"):
+        config["BASE_URL"] = f"http://127.0.0.1:{config.get('PORT', 5000)}"
+    config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
 
 
 def oneconnect_settings(config: Mapping[str, object]) -> OneConnectSettings:
@@ -149,6 +177,8 @@ BASE_CONFIG: dict[str, object] = {
     "SESSION_COOKIE_SECURE": None,
     "REMEMBER_COOKIE_SECURE": None,
     "MAX_FORM_BYTES": MAX_FORM_BYTES,
+    # Seconds one invoice photo may take Tesseract (the sender reads one at a time).
+    "OCR_TIMEOUT": 20.0,
     # The entries JSON travels as a form field and may reach the upstream's own 5 MB limit.
     "MAX_FORM_MEMORY_SIZE": spec.MAX_ENTRIES_BYTES + 500_000,
     # Each entry line posts ~15 fields; Werkzeug's default of 1,000 parts would cap the editor.
@@ -178,4 +208,12 @@ BASE_CONFIG: dict[str, object] = {
     # Proxies (load balancers) in front of the portal whose X-Forwarded-* headers are trusted.
     "PROXY_HOPS": 0,
     "SENDER_POLL_SECONDS": 2.0,
+    # E-mail: PORTAL_SMTP_URL, or the embedded demo's local mailbox on this port
+    # (PORTAL_MAILBOX_PORT changes it, 0 takes a free port).
+    "SMTP_URL": None,
+    "SMTP_TIMEOUT": 10.0,
+    "SMTP_CA_FILE": None,
+    "MAILBOX_PORT": DEFAULT_MAILBOX_PORT,
+    "MAIL_FROM": None,
+    "BASE_URL": None,
 }

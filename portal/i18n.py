@@ -25,7 +25,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import AnyOf
 
-from portal.extensions import babel
+from portal.extensions import babel, db
 from portal.web import local_path
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -79,6 +79,22 @@ def select_locale() -> str:
 
 def page_locale() -> str:
     return str(get_locale() or DEFAULT_LOCALE)
+
+
+def remember_pages_language() -> None:
+    """Note the language a signed-in user reads pages in, when they chose none: their e-mails
+    (written by a sender with no browser to ask) are then in it. Written only when it changes."""
+    # Pages read, not files, checks or posts (a webhook, a form answered in its page's language).
+    if request.method != "GET" or request.endpoint in (None, "static", "main.healthz"):
+        return
+    if not current_user.is_authenticated:
+        return
+    if current_user.locale is not None:
+        return  # their own choice decides, for e-mails too
+    language = page_locale()
+    if current_user.pages_locale != language:
+        current_user.pages_locale = language
+        db.session.commit()
 
 
 def paris_today() -> date:

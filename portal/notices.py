@@ -64,6 +64,30 @@ _SENTENCES: dict[str, Any] = {
         "This organization's OneConnect integration was revoked (%(reason)s). Reconnect it "
         "with a new Integration ID and secret from your accountant's invitation."
     ),
+    # E-mails: why one waits or failed; the cause is what the mail server said (or did not).
+    "mail.waiting": _l("%(cause)s The portal tries again automatically."),
+    "mail.refused": _l("%(cause)s The e-mail will not be sent again."),
+    "mail.expired": _l(
+        "The mail server did not take the e-mail for 24 hours. Last answer: %(cause)s"
+    ),
+    "mail.expired_unknown": _l("The mail server did not take the e-mail for 24 hours."),
+    "mail.invalid_address": _l("%(address)s is not an address an e-mail can be sent to."),
+    "mail.unwritable": _l("The portal could not write this e-mail (its log says why)."),
+    "mail.recipient": _l("The mail server refused the recipient (%(code)s %(reply)s)."),
+    "mail.data": _l("The mail server refused the message (%(code)s %(reply)s)."),
+    "mail.sender": _l(
+        "The mail server refused the sender address PORTAL_MAIL_FROM (%(code)s %(reply)s)."
+    ),
+    "mail.credentials": _l(
+        "The mail server refused the portal's credentials (%(code)s %(reply)s)."
+    ),
+    "mail.unsupported": _l(
+        "The mail server does not offer what PORTAL_SMTP_URL asks for (%(reply)s)."
+    ),
+    "mail.answer": _l("The mail server answered %(code)s (%(reply)s)."),
+    "mail.timeout": _l("The mail server did not answer in time."),
+    "mail.tls": _l("The secure connection to the mail server failed (%(reply)s)."),
+    "mail.unreachable": _l("The mail server could not be reached (%(reply)s)."),
     "webhook.verified": _l("verified (key %(kid)s)"),
     "webhook.verified_no_kid": _l("verified"),
     "webhook.unknown_state": _l("unknown documentState %(state)s"),

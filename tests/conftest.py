@@ -101,6 +101,18 @@ def sandbox() -> Iterator[Any]:
         server.stop()
 
 
+@pytest.fixture
+def smtp() -> Iterator[Any]:
+    """A real SMTP server (aiosmtpd) on a free port, keeping what it receives."""
+    from tests.support.smtp import SmtpServer
+
+    server = SmtpServer()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 def app_config(database_url: str, tmp_path: Path, sandbox: Any, **extra: Any) -> dict[str, Any]:
     config: dict[str, Any] = {
         "TESTING": True,

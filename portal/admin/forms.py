@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.models import Role
+from portal.models import MailStatus, Role
 from portal.passwords import MIN_PASSWORD_LENGTH
 from portal.validators import EmailAddress
 
@@ -72,4 +73,19 @@ class AuditFilterForm(FlaskForm):
 
     action = SelectField(_l("Action"), choices=[], validate_choice=False)
     actor = StringField(_l("Who (e-mail)"), validators=[Optional(), Length(max=254)])
+    submit = SubmitField(_l("Filter"))
+
+
+def _mail_status_choices() -> list[SelectChoice]:
+    return [
+        SelectChoice("", _l("Every e-mail")),
+        *(SelectChoice(status.value, status.label) for status in MailStatus),
+    ]
+
+
+class MailFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Status"), choices=_mail_status_choices, validate_choice=False)
     submit = SubmitField(_l("Filter"))

@@ -17,7 +17,16 @@ from portal import audit
 from portal.auth import services as accounts
 from portal.auth import sessions
 from portal.extensions import db
-from portal.models import AuditEvent, Organization, Role, StaffAssignment, User, WebhookEvent
+from portal.models import (
+    AuditEvent,
+    MailStatus,
+    Organization,
+    OutgoingMail,
+    Role,
+    StaffAssignment,
+    User,
+    WebhookEvent,
+)
 from portal.passwords import hash_password
 from portal.webhooks.services import process_event
 
@@ -176,6 +185,13 @@ def audit_page(*, action: str | None, actor: str | None, after: str | None, size
     if actor:
         query = query.where(AuditEvent.actor_email.ilike(f"%{_escape(actor)}%", escape="\\"))
     return _keyset(query, AuditEvent.created_at, AuditEvent.id, after, size)
+
+
+def mail_page(*, status: MailStatus | None, after: str | None, size: int) -> Page:
+    query = select(OutgoingMail)
+    if status is not None:
+        query = query.where(OutgoingMail.status == status)
+    return _keyset(query, OutgoingMail.created_at, OutgoingMail.id, after, size)
 
 
 def webhook_page(*, after: str | None, size: int) -> Page:

@@ -18,10 +18,12 @@ from portal.admin.forms import (
     RoleForm,
     SecretForm,
 )
+from portal.admin.mail import mail_counts, register_mail
 from portal.auth.forms import EmptyForm
 from portal.deposits import delivery as deposit_delivery
 from portal.extensions import db
 from portal.models import (
+    MailStatus,
     Organization,
     ProcessingOutcome,
     Role,
@@ -33,6 +35,7 @@ from portal.organizations import services as organizations
 from portal.web import redirect_to, render
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+register_mail(bp)
 PAGE_SIZE = 50
 
 
@@ -85,6 +88,8 @@ def index() -> ResponseReturnValue:
         assignments=count(StaffAssignment),
         failing_webhooks=failing or 0,
         queue=deposit_delivery.queue_stats(),
+        mail=mail_counts(),
+        mail_statuses=MailStatus,
     )
 
 

@@ -14,6 +14,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from portal import audit
+from portal.i18n import LANGUAGE_NAMES
 from portal.models import AuditEvent, OrganizationStatus, ProcessingOutcome, Role
 from portal.notices import reason_words
 
@@ -57,6 +58,20 @@ _CAPTIONS: dict[str, Any] = {
     "errorCode": _l("OneConnect error code"),
     "from": _l("Before"),
     "to": _l("After"),
+    "via": _l("How"),
+    # The e-mail settings an account changed (notifications_changed), each on or off.
+    "refusals": _l("E-mail for each refused invoice"),
+    "failures": _l("E-mail for each failed deposit"),
+    "revocations": _l("E-mail for each revoked integration"),
+    "digest": _l("Weekly summary"),
+    "language": _l("Language"),
+}
+
+# How a change was made (the `via` of password and e-mail settings changes).
+_VIA: dict[str, Any] = {
+    "e-mail link": _l("with a link sent by e-mail"),
+    "settings": _l("on the Settings page"),
+    "unsubscribe link": _l("with the unsubscribe link of an e-mail"),
 }
 
 
@@ -106,6 +121,8 @@ def _role(value: Any) -> str:
 def _value(action: str, key: str, value: Any) -> str:
     if key == "reason":
         return reason_words(None if value is None else str(value))
+    if action == audit.NOTIFICATIONS_CHANGED and key == "language":
+        return LANGUAGE_NAMES.get(str(value), gettext("the browser's language"))
     if value is None:
         return "—"
     if key == "role" or (action == audit.USER_ROLE_CHANGED and key in ("from", "to")):
@@ -114,6 +131,9 @@ def _value(action: str, key: str, value: Any) -> str:
         return outcome_label(str(value))
     if key == "active" and isinstance(value, bool):
         return (OrganizationStatus.ACTIVE if value else OrganizationStatus.REVOKED).label
+    if key == "via":
+        via = _VIA.get(str(value))
+        return str(via) if via is not None else str(value)
     if key == "source":
         source = _SOURCES.get(str(value).strip().lower())
         return str(source) if source is not None else str(value)

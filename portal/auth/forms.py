@@ -43,6 +43,33 @@ class RegisterForm(FlaskForm):
     submit = SubmitField(_l("Create account"))
 
 
+def _new_password(label: object) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            InputRequired(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=1024,
+                message=_l(
+                    "Choose a password of at least %(min)d characters.", min=MIN_PASSWORD_LENGTH
+                ),
+            ),
+        ],
+        description=_l("At least %(min)d characters.", min=MIN_PASSWORD_LENGTH),
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[InputRequired(), Length(max=254), EmailAddress()])
+    submit = SubmitField(_l("Send link"))
+
+
+class ResetPasswordForm(FlaskForm):
+    password = _new_password(_l("New password"))
+    submit = SubmitField(_l("Change password"))
+
+
 class EmptyForm(FlaskForm):
     """A button with no fields still carries the CSRF token."""
 

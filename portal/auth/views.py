@@ -12,8 +12,14 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal import audit
-from portal.auth import devices, services, sessions
-from portal.auth.forms import EmptyForm, LoginForm, RegisterForm
+from portal.auth import devices, resets, services, sessions
+from portal.auth.forms import (
+    EmptyForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 from portal.extensions import htmx, limiter, login_manager
 from portal.models import User
 from portal.web import redirect_to, render, safe_next
@@ -21,6 +27,8 @@ from portal.web import redirect_to, render, safe_next
 bp = Blueprint("auth", __name__)
 
 SIGN_IN_LIMIT = "10 per minute;100 per hour"
+# Per connection; per account, resets.MAX_LINKS_PER_HOUR (counted in the database) applies too.
+RESET_REQUEST_LIMIT = "5 per minute;30 per hour"
 
 
 @login_manager.user_loader
@@ -120,4 +128,57 @@ def logout() -> ResponseReturnValue:
         sessions.end(current_user)  # commits: the cookie copied before now signs nobody in
         logout_user()
         flash(_("You are logged out."), "info")
+    return redirect_to(url_for("auth.login"))
+
+
+@bp.get("/forgot-password")
+def forgot_password() -> ResponseReturnValue:
+    return render("auth/forgot_password.html", form=ForgotPasswordForm())
+
+
+@bp.post("/forgot-password")
+@limiter.limit(RESET_REQUEST_LIMIT)
+def forgot_password_submit() -> ResponseReturnValue:
+    form = ForgotPasswordForm()
+    if not form.validate_on_submit():
+        return render("auth/forgot_password.html", form=form), 422
+    resets.request_link(form.email.data)
+    # The same words whether or not an account uses the address: they reveal nothing.
+    flash(
+        _(
+            "If an account uses %(email)s, a link to choose a new password is on its way. It "
+            "works once, for one hour.",
+            email=form.email.data.strip(),
+        ),
+        "info",
+    )
+    return redirect_to(url_for("auth.login"))
+
+
+@bp.get("/reset-password/<token>")
+def reset_password(token: str) -> ResponseReturnValue:
+    if resets.usable(token) is None:
+        return render("auth/reset_password.html", form=None), 410
+    return render("auth/reset_password.html", form=ResetPasswordForm(), token=token)
+
+
+@bp.post("/reset-password/<token>")
+@limiter.limit(SIGN_IN_LIMIT)
+def reset_password_submit(token: str) -> ResponseReturnValue:
+    form = ResetPasswordForm()
+    if not form.validate_on_submit():
+        status = 422 if resets.usable(token) else 410
+        return render(
+            "auth/reset_password.html", form=form if status == 422 else None, token=token
+        ), status
+    if resets.change_password(token, form.password.data) is None:
+        return render("auth/reset_password.html", form=None), 410
+    if current_user.is_authenticated:
+        logout_user()  # its session ended with the others
+    flash(
+        _(
+            "Your password is changed, and every session of the account has ended. Log in with the new password."
+        ),
+        "success",
+    )
     return redirect_to(url_for("auth.login"))

@@ -3,18 +3,18 @@ the retry policy. The deposit's own lifecycle (received, retried) is in services
 
 from __future__ import annotations
 
-import random
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from flask import has_request_context
+from sqlalchemy import ColumnElement, func, select, update
 
-from portal import notices
+from portal import leases, notices
 from portal.deposits.storage import FileStore
 from portal.encryption import SecretBox
 from portal.extensions import db
+from portal.mail import notifications
 from portal.models import Deposit, DepositEvent, DepositEventKind, DepositStatus, utcnow
 from portal.notices import Notice
 from portal.oneconnect import errors as upstream
@@ -31,8 +31,6 @@ DELIVERY_WINDOW = timedelta(hours=24)
 # Longer than the longest attempt can last (token fetch and import, each retried once on a 401,
 # with their timeouts), so a live sender never loses its claim in the middle of a call.
 LEASE = timedelta(minutes=5)
-FIRST_RETRY_SECONDS = 10.0
-MAX_RETRY_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -53,16 +51,13 @@ class _Upload:
 
 
 def claimable(now: datetime) -> ColumnElement[bool]:
-    return and_(
-        Deposit.status == DepositStatus.QUEUED,
-        or_(Deposit.claim_expires_at.is_(None), Deposit.claim_expires_at < now),
-    )
+    return leases.claimable(Deposit, DepositStatus.QUEUED, now)
 
 
 def claim_deposit(deposit_id: int, owner: str) -> str | None:
     """Claim one queued deposit now (due or not); returns the claim, or None if someone holds it."""
     now = utcnow()
-    claim = f"{owner}:{uuid.uuid4().hex[:12]}"
+    claim = leases.new_claim(owner)
     result = db.session.execute(
         update(Deposit)
         .where(Deposit.id == deposit_id, claimable(now))
@@ -73,31 +68,8 @@ def claim_deposit(deposit_id: int, owner: str) -> str | None:
 
 
 def claim_due(owner: str, limit: int = 1) -> list[tuple[int, str]]:
-    """Claim up to `limit` deposits whose next attempt is due; commits.
-
-    On PostgreSQL the candidates are locked with SKIP LOCKED so concurrent workers pass each other
-    by; everywhere the claim itself is a conditional UPDATE, so a row is never claimed twice.
-    """
-    now = utcnow()
-    candidates = db.session.scalars(
-        select(Deposit.id)
-        .where(claimable(now), Deposit.next_attempt_at <= now)
-        .order_by(Deposit.next_attempt_at, Deposit.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    if not candidates:
-        db.session.rollback()
-        return []
-    claim = f"{owner}:{uuid.uuid4().hex[:12]}"
-    db.session.execute(
-        update(Deposit)
-        .where(Deposit.id.in_(candidates), claimable(now))
-        .values(claimed_by=claim, claim_expires_at=now + LEASE)
-    )
-    db.session.commit()
-    claimed = db.session.scalars(select(Deposit.id).where(Deposit.claimed_by == claim)).all()
-    return [(deposit_id, claim) for deposit_id in claimed]
+    """Claim up to `limit` deposits whose next attempt is due; commits (see portal.leases)."""
+    return leases.claim_due(Deposit, DepositStatus.QUEUED, owner, limit=limit, lease=LEASE)
 
 
 def deliver(
@@ -135,15 +107,7 @@ def deliver(
 
     outcome = _attempt(upload, client, store, read_timeout)
 
-    # Renewing our own claim takes the row's write lock first (a row lock on PostgreSQL, the
-    # database's on SQLite), so no decision can slip in between reading the state and writing
-    # the outcome.
-    renewed = db.session.execute(
-        update(Deposit)
-        .where(Deposit.id == deposit_id, Deposit.claimed_by == claim)
-        .values(claim_expires_at=utcnow() + LEASE)
-    )
-    if renewed.rowcount != 1:
+    if not leases.renew(Deposit, deposit_id, claim, LEASE):
         # Our lease ran out and another sender took over: its outcome is the one that counts.
         db.session.rollback()
         return None
@@ -260,11 +224,8 @@ def _schedule_retry(deposit: Deposit, error: upstream.OneConnectError) -> None:
 
 
 def retry_delay(attempts: int, retry_after: float | None = None) -> float:
-    """Seconds before the next attempt: exponential, capped, with jitter; never before the
-    upstream's Retry-After."""
-    ceiling = min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0))
-    delay = random.uniform(ceiling / 2, ceiling)  # jitter spreads retries; not a secret
-    return max(delay, retry_after or 0.0)
+    """Seconds before the next attempt (see portal.leases.retry_delay)."""
+    return leases.retry_delay(attempts, retry_after)
 
 
 def _expired_message(deposit: Deposit, error: upstream.OneConnectError | None = None) -> Notice:
@@ -322,6 +283,10 @@ def _fail(deposit: Deposit, message: Notice) -> None:
     deposit.last_error = message
     deposit.next_attempt_at = None
     deposit.events.append(DepositEvent(kind=DepositEventKind.FAILED, message=message))
+    # Decided in the background (the sender, after retries): the depositor is told by e-mail.
+    # A first attempt failing while its depositor waits on the page is shown there instead.
+    if not has_request_context():
+        notifications.deposit_failed(deposit, message)
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,8 @@ def queue_deposit(organization: Organization, command: DepositCommand, *, actor:
         total_debit=totals.debit if totals is not None else None,
         invoice_date=min((line.date for line in command.lines), default=None),
         correction_of=command.correction_of,
+        # Only a proposal the user saw travels with the deposit, for staff to compare.
+        reading=draft.reading if draft.reading and draft.reading.get("proposal") else None,
         created_by=actor,
         queued_at=utcnow(),
         next_attempt_at=utcnow(),

@@ -20,6 +20,7 @@ from portal.deposits.editor import register_editor
 from portal.deposits.files import InvalidInvoiceFile
 from portal.deposits.forms import MAX_FILES, DepositForm, error_links, posted_line_indices
 from portal.deposits.history import Cursor, history_page
+from portal.deposits.reading_views import register_reading
 from portal.deposits.receipt import receipt_pdf
 from portal.deposits.staging import (
     Staged,
@@ -38,6 +39,7 @@ bp = Blueprint("deposits", __name__)
 register_editor(bp)
 register_viewer(bp)
 register_staging(bp)
+register_reading(bp)
 bp.add_app_template_global(error_links, "error_links")
 
 

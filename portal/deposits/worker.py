@@ -1,8 +1,10 @@
-"""The sender: delivers queued deposits in the background, inside the portal or on its own.
+"""The sender: delivers queued deposits and e-mails in the background, inside the portal or
+on its own.
 
 Inside the portal (the default) it is one daemon thread per process, started by the first
 request. With several app instances, run `flask --app portal worker` instead (any number of
-them): deposits are claimed with leases, so no two senders ever send one at the same time.
+them): deposits and e-mails are claimed with leases, so no two senders ever send one at the
+same time.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from types import FrameType
 import click
 from flask import Flask, current_app
 
-from portal.deposits import delivery, drafts
+from portal.deposits import delivery, drafts, reading
 from portal.deposits.storage import file_store
 from portal.extensions import db
+from portal.mail import sender as mail_sender
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +44,23 @@ class Sender:
         with self.app.app_context():
             try:
                 attempted = self._send_due()
+                attempted += mail_sender.run_round(self.name, batch=BATCH)
+                attempted += self._read_one_photo()
                 self._purge_drafts_now_and_then()
                 return attempted
             finally:
                 db.session.remove()
 
     _next_purge: float = 0.0
+
+    def _read_one_photo(self) -> int:
+        """OCR one invoice photo waiting to be read (one a run: deposits wait at most one
+        OCR's timeout behind it)."""
+        draft = reading.claim_ocr()
+        if draft is None:
+            return 0
+        reading.read_by_ocr(draft, file_store(), timeout=float(current_app.config["OCR_TIMEOUT"]))
+        return 1
 
     def _purge_drafts_now_and_then(self) -> None:
         if time.monotonic() < self._next_purge:
@@ -109,7 +123,7 @@ def start_in_process(app: Flask) -> None:
 @click.command("worker")
 @click.option("--poll", default=1.0, show_default=True, help="Seconds between looks at the queue.")
 def worker_command(poll: float) -> None:
-    """Send queued deposits until stopped (SIGTERM or Ctrl-C)."""
+    """Send queued deposits and e-mails until stopped (SIGTERM or Ctrl-C)."""
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:

@@ -10,6 +10,7 @@ from portal.models.deposits import (
     InvoiceKind,
 )
 from portal.models.drafts import Draft
+from portal.models.mail import MailKind, MailStatus, OutgoingMail
 from portal.models.organizations import (
     Membership,
     MembershipRole,
@@ -17,6 +18,7 @@ from portal.models.organizations import (
     OrganizationStatus,
     StaffAssignment,
 )
+from portal.models.password_resets import PasswordReset
 from portal.models.sessions import UserSession
 from portal.models.types import utcnow
 from portal.models.users import Role, User
@@ -31,10 +33,14 @@ __all__ = [
     "DepositStatus",
     "Draft",
     "InvoiceKind",
+    "MailKind",
+    "MailStatus",
     "Membership",
     "MembershipRole",
     "Organization",
     "OrganizationStatus",
+    "OutgoingMail",
+    "PasswordReset",
     "ProcessingOutcome",
     "Role",
     "StaffAssignment",

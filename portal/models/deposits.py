@@ -103,6 +103,9 @@ class Deposit(db.Model):
     total_debit: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
     invoice_date: Mapped[date | None] = mapped_column(Date)
     # The refused deposit this one corrects (sent again with its file and a new reference).
+    # What was read from the invoice and proposed to the user (see Draft.reading): staff see
+    # which values came from the invoice and which the user changed.
+    reading: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     correction_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("deposits.id", ondelete="SET NULL"), index=True
     )

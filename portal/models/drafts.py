@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -26,6 +27,7 @@ class Draft(db.Model):
     __table_args__ = (
         Index("ix_drafts_owner", "user_id", "organization_id", "created_at"),
         Index("ix_drafts_created_at", "created_at"),
+        Index("ix_drafts_reading_state", "reading_state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,6 +47,12 @@ class Draft(db.Model):
     deposit_id: Mapped[int | None] = mapped_column(
         ForeignKey("deposits.id", ondelete="SET NULL"), index=True
     )
+    # What the invoice says (portal.reading), once read: None until the form asks; "pending"
+    # while a photo waits for OCR, "reading" while the sender reads it, then "done", "none"
+    # (nothing found) or "failed". `reading` holds the facts and what was proposed from them.
+    reading_state: Mapped[str | None] = mapped_column(String(10))
+    reading_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reading: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     organization: Mapped[Organization] = relationship()
     user: Mapped[User] = relationship()

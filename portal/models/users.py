@@ -36,6 +36,13 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The language the user chose with the switch ("fr", "en"); None: their browser's.
     locale: Mapped[str | None] = mapped_column(String(5))
+    # The language of the pages they last read, for e-mails when they chose none.
+    pages_locale: Mapped[str | None] = mapped_column(String(5))
+    # Which e-mails they want (Settings); password reset links are always sent.
+    notify_refusals: Mapped[bool] = mapped_column(default=True)
+    notify_failures: Mapped[bool] = mapped_column(default=True)
+    notify_revocations: Mapped[bool] = mapped_column(default=True)
+    weekly_digest: Mapped[bool] = mapped_column(default=False)
 
     # "<user id>:<session token>", set when a session is started or read back (portal.auth.sessions)
     # and kept in the session cookie by Flask-Login: the user alone no longer signs anyone in.

@@ -10,6 +10,7 @@ from portal import audit, notices
 from portal.auth.services import find_user
 from portal.encryption import SecretBox
 from portal.extensions import db
+from portal.mail import notifications
 from portal.models import (
     Deposit,
     DepositEvent,
@@ -138,8 +139,10 @@ def mark_revoked(
 ) -> None:
     """Record a revocation (audited once, when it happens) and fail the organization's queued
     deposits with its reason: they could never be sent. Not committed: the caller's unit of
-    work owns it. `source` says who revoked (the portal, a webhook, an import answer…)."""
-    if organization.status is not OrganizationStatus.REVOKED:
+    work owns it. `source` says who revoked (the portal, a webhook, an import answer…).
+    The organization's members are e-mailed (in the same unit of work) when it happens."""
+    newly_revoked = organization.status is not OrganizationStatus.REVOKED
+    if newly_revoked:
         organization.status = OrganizationStatus.REVOKED
         organization.revocation_reason = reason
         organization.revoked_at = utcnow()
@@ -164,6 +167,10 @@ def mark_revoked(
         deposit.last_error = message
         deposit.next_attempt_at = None
         deposit.events.append(DepositEvent(kind=DepositEventKind.FAILED, message=message))
+    if newly_revoked:
+        notifications.integration_revoked(
+            organization, organization.revocation_reason, failed=len(waiting), actor=actor
+        )
 
 
 def organization_revoked_message(reason: str | None) -> Notice:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from flask_wtf import CSRFProtect
 
 from portal.oneconnect import spec
+
+if TYPE_CHECKING:
+    from portal.sandbox.mailbox import Mailbox
 
 DEFAULT_CLIENT_ID = "portal-sandbox-client"
 DEFAULT_CLIENT_SECRET = "portal-sandbox-secret"
@@ -42,10 +45,13 @@ DEFAULT_CONFIG: Mapping[str, Any] = {
 }
 
 
-def create_sandbox_app(config: Mapping[str, Any] | None = None) -> Flask:
+def create_sandbox_app(
+    config: Mapping[str, Any] | None = None, *, mailbox: Mailbox | None = None
+) -> Flask:
     """Build a sandbox app; its state (the test and console API) is app.extensions["sandbox"].
 
-    Creates the sandbox's tables in SANDBOX_DATABASE_URL if they are missing.
+    Creates the sandbox's tables in SANDBOX_DATABASE_URL if they are missing. With a `mailbox`
+    (the embedded demo's local mail server), the console shows what it received.
     """
     # Imported here so that reading the defaults above (the portal's config does) stays cheap.
     from portal import security_headers
@@ -82,4 +88,5 @@ def create_sandbox_app(config: Mapping[str, Any] | None = None) -> Flask:
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     app.register_blueprint(console.bp)
+    app.extensions["mailbox"] = mailbox
     return app

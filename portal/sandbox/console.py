@@ -9,11 +9,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import format_decimal, ngettext, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from portal.i18n import LanguageForm, switch_answer
 from portal.oneconnect import spec
@@ -28,6 +40,7 @@ from portal.sandbox.forms import (
     RevokeIntegrationForm,
     RotateKeyForm,
 )
+from portal.sandbox.mailbox import Mailbox, ReceivedMail
 from portal.sandbox.models import DocumentState, IntegrationState
 from portal.sandbox.state import CONSOLE_REVOCATION_REASON, NOT_SENT_OUTCOME
 
@@ -146,6 +159,62 @@ def clear_faults() -> ResponseReturnValue:
     return redirect(url_for(".index", _anchor="faults"))
 
 
+def _mailbox() -> Mailbox:
+    mailbox = current_app.extensions.get("mailbox")
+    if mailbox is None:  # the portal sends through PORTAL_SMTP_URL: nothing lands here
+        abort(404)
+    return mailbox
+
+
+def _received(number: int) -> ReceivedMail:
+    return _mailbox().get(number) or abort(404)
+
+
+@bp.get("/mailbox/")
+def mailbox() -> ResponseReturnValue:
+    box = _mailbox()
+    return render_template("sandbox/mailbox.html", mailbox=box, messages=box.messages())
+
+
+@bp.get("/mailbox/<int:number>")
+def mail(number: int) -> ResponseReturnValue:
+    return render_template("sandbox/mail.html", mail=_received(number))
+
+
+# The e-mail's own HTML, in the console's sandboxed frame: no script, no request anywhere, the
+# inline styles e-mails carry; its links open in a new tab, as a mail client opens them.
+MAIL_HTML_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; "
+    "sandbox allow-popups allow-popups-to-escape-sandbox"
+)
+
+
+@bp.get("/mailbox/<int:number>/html")
+def mail_html(number: int) -> Response:
+    html = _received(number).html
+    html = re.sub(r"(<head[^>]*>)", r'\1<base target="_blank">', html, count=1, flags=re.I)
+    response = make_response(html)
+    response.mimetype = "text/html"
+    response.headers["Content-Security-Policy"] = MAIL_HTML_POLICY
+    return response
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def _linkify(text: str) -> Markup:
+    """Plain text with its web addresses made links (the text part of an e-mail)."""
+    pieces: list[str] = []
+    position = 0
+    for found in _URL.finditer(text):
+        url = found.group(0).rstrip(".,;:)")
+        pieces.append(str(escape(text[position : found.start()])))
+        pieces.append(f'<a href="{escape(url)}">{escape(url)}</a>')
+        position = found.start() + len(url)
+    pieces.append(str(escape(text[position:])))
+    return Markup("".join(pieces))
+
+
 @bp.post("/language")
 def language() -> ResponseReturnValue:
     """Remember the language chosen in the portal's cookie (path "/", so the portal speaks it
@@ -162,6 +231,8 @@ def _console_helpers() -> dict[str, object]:
         "integration_state": _integration_state,
         "document_state": _document_state,
         "delivery_outcome": _delivery_outcome,
+        "linkify": _linkify,
+        "has_mailbox": current_app.extensions.get("mailbox") is not None,
     }
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import notices
 from portal.extensions import db
+from portal.mail import notifications
 from portal.models import (
     Deposit,
     DepositEvent,
@@ -177,6 +178,8 @@ def _apply_document_status(
             message=notices.text(reason) if decision is DepositStatus.REFUSED and reason else None,
         )
     )
+    if decision is DepositStatus.REFUSED:
+        notifications.invoice_refused(deposit)  # committed with the decision, once per deposit
     return ProcessingOutcome.APPLIED, None
 
 

@@ -10,6 +10,13 @@
     }
   });
 
+  // A section of the deposit form that the invoice's reading filled opens to show it.
+  document.body.addEventListener("htmx:oobAfterSwap", function (event) {
+    var node = (event.detail && event.detail.target) || event.target;
+    var section = node instanceof Element ? node.closest("details.form-section") : null;
+    if (section && section.querySelector(".read-mark")) { section.open = true; }
+  });
+
   // A new entry line takes the focus in its first field.
   document.body.addEventListener("htmx:afterSwap", function () {
     var field = document.querySelector("[data-autofocus]");

@@ -92,9 +92,26 @@
 
   // Send pressed while files were going up: send once they are all up, unless one of them was
   // refused on the way (its reason must be read, not lost to the next page).
+  // One invoice uploaded alone: ask what it says (the answer fills the form's blank fields).
+  var readToken = null;
+  function askReading() {
+    var panel = document.getElementById("invoice-reading");
+    var tokens = list.querySelectorAll("input[name=draft]");
+    if (!panel || !window.htmx) { return; }
+    if (tokens.length !== 1 || photoList.querySelector("li")) {
+      readToken = null;
+      panel.replaceChildren();
+      return;
+    }
+    if (tokens[0].value === readToken) { return; }
+    readToken = tokens[0].value;
+    window.htmx.trigger(panel, "portal:read");
+  }
+
   function finished() {
     pending -= 1;
     refresh();
+    if (pending === 0) { askReading(); }
     if (pending > 0 || waitingSubmitter === null) { return; }
     var submitter = waitingSubmitter;
     stopWaiting();
@@ -195,6 +212,7 @@
     var focus = next ? next.querySelector(".draft-discard") : null;
     (focus || form.elements.invoice_file).focus();
     refresh();
+    askReading();
   });
 
   function joinPhotos(submitter) {

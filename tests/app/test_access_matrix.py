@@ -7,6 +7,8 @@ staff, "foreign" for organization B's member and B's staff. No body may name the
 
 from __future__ import annotations
 
+import hashlib
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +16,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal.extensions import db
-from portal.models import Counterparty, DepositStatus, ProcessingOutcome, Role, WebhookEvent, utcnow
+from portal.mail import unsubscribe
+from portal.models import (
+    Counterparty,
+    DepositStatus,
+    MailKind,
+    PasswordReset,
+    ProcessingOutcome,
+    Role,
+    WebhookEvent,
+    utcnow,
+)
 from tests import factories
 from tests.support import invoices
 
@@ -43,6 +55,18 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("auth.register_submit", "POST"): "act act act act act act",
     # Signing out ends on the login page whoever asks.
     ("auth.logout", "POST"): "L L L L L L",
+    # A forgotten password: anyone may ask, and a link works for whoever holds it.
+    ("auth.forgot_password", "GET"): "ok ok ok ok ok ok",
+    ("auth.forgot_password_submit", "POST"): "act act act act act act",
+    ("auth.reset_password", "GET"): "ok ok ok ok ok ok",
+    ("auth.reset_password_submit", "POST"): "act act act act act act",
+    # Each account's own settings; Sign out everywhere ends on the login page.
+    ("settings.index", "GET"): "L ok ok ok ok ok",
+    ("settings.save", "POST"): "L act act act act act",
+    ("settings.end_sessions", "POST"): "L L L L L L",
+    # An e-mail's unsubscribe link: the signed token is the right, no session needed.
+    ("settings.unsubscribe", "GET"): "ok ok ok ok ok ok",
+    ("settings.unsubscribe_now", "POST"): "ok ok ok ok ok ok",
     ("webhooks.one_connect", "POST"): "401 401 401 401 401 401",
     ("organizations.index", "GET"): "L ok ok ok ok ok",
     ("organizations.new", "GET"): "L ok ok 403 403 403",
@@ -80,6 +104,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("deposits.correct", "GET"): MEMBER_ONLY.format(m="ok"),
     ("deposits.stage_one", "POST"): MEMBER_ONLY.format(m="act"),
     ("deposits.join_pages", "POST"): MEMBER_ONLY.format(m="act"),
+    ("deposits.read_invoice", "POST"): MEMBER_ONLY.format(m="act"),
     ("review.index", "GET"): REVIEW_LIST,
     ("review.export", "GET"): REVIEW_LIST,
     ("review.dashboard", "GET"): REVIEW_LIST,
@@ -106,6 +131,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("admin.webhook", "GET"): ADMIN_PAGE,
     ("admin.reprocess", "POST"): ADMIN_ACTION,
     ("admin.audit_log", "GET"): ADMIN_PAGE,
+    ("admin.mail", "GET"): ADMIN_PAGE,
 }
 
 
@@ -168,7 +194,15 @@ def world(app: Flask) -> dict[str, Any]:
     db.session.add(event)
     counterparty = Counterparty(organization_id=org_a.id, name="Alpha Supplier")
     db.session.add(counterparty)
+    reset = PasswordReset(
+        user_id=target.id,
+        token_sha256=hashlib.sha256(b"matrix-reset-token").hexdigest(),
+        expires_at=utcnow() + timedelta(hours=1),
+    )
+    db.session.add(reset)
     db.session.commit()
+    reset_link = {"token": "matrix-reset-token"}
+    unsubscribe_link = {"token": unsubscribe.token(target.id, MailKind.REFUSAL)}
     a_words = ("Alpha Boulangerie", "alpha-secret-invoice", "ALPHA-REF-1", "Alpha Supplier")
     b_words = ("Beta Plomberie", "beta-secret-invoice", "BETA-REF-1", "Beta Supplier")
     return {
@@ -191,6 +225,10 @@ def world(app: Flask) -> dict[str, Any]:
             "admin.unassign": {"user_id": staff_assigned.id},
             "deposits.invoice_page": {"number": 1},
             "deposits.correct": {"deposit_id": refused_a.id},
+            "auth.reset_password": reset_link,
+            "auth.reset_password_submit": reset_link,
+            "settings.unsubscribe": unsubscribe_link,
+            "settings.unsubscribe_now": unsubscribe_link,
         },
         "post_data": {"organizations.switch": {"organization_id": org_a.id}},
         "query": {"deposits.check_field": {"field": "counterparty-name"}},
@@ -242,5 +280,5 @@ def test_access_matrix(app: Flask, client: FlaskClient, login_as, world: dict[st
             _check(expected, response, label)
             for word in world["hidden"][role]:
                 assert word not in body, f"{label} shows {word!r}"
-            if endpoint == "auth.logout" and user is not None:
+            if endpoint in ("auth.logout", "settings.end_sessions") and user is not None:
                 login_as(user)

@@ -131,3 +131,67 @@ def test_existing_deposits_get_their_history_columns_and_drafts_come_and_go(
     assert "drafts" not in sa.inspect(db.engine).get_table_names()
     columns = {c["name"] for c in sa.inspect(db.engine).get_columns("deposits")}
     assert "counterparty_name" not in columns and "correction_of_id" not in columns
+
+
+def test_invoice_readings_come_and_go_with_0012(empty_app: Flask) -> None:
+    upgrade(revision="0011")
+    db.session.execute(
+        sa.text(
+            "INSERT INTO organizations (name, integration_id, integration_secret_encrypted,"
+            " status, created_at) VALUES ('O', 'i', 'x', 'active', CURRENT_TIMESTAMP)"
+        )
+    )
+    db.session.commit()
+    organization_id = db.session.execute(sa.text("SELECT id FROM organizations")).scalar_one()
+    _insert_deposit(organization_id, "R1", "null", "null")
+    db.session.remove()
+    upgrade()
+    reading = json.dumps({"proposal": {"source": "xml", "reference": "FA-1"}})
+    db.session.execute(sa.text("UPDATE deposits SET reading = :reading"), {"reading": reading})
+    db.session.commit()
+    stored = db.session.execute(sa.text("SELECT reading FROM deposits")).scalar_one()
+    assert (json.loads(stored) if isinstance(stored, str) else stored)["proposal"][
+        "reference"
+    ] == "FA-1"
+    draft_columns = {c["name"] for c in sa.inspect(db.engine).get_columns("drafts")}
+    assert {"reading", "reading_state", "reading_started_at"} <= draft_columns
+    db.session.remove()
+
+    downgrade(revision="0011")
+    assert "reading" not in {c["name"] for c in sa.inspect(db.engine).get_columns("deposits")}
+    assert "reading_state" not in {c["name"] for c in sa.inspect(db.engine).get_columns("drafts")}
+    assert (
+        db.session.execute(sa.text("SELECT external_reference FROM deposits")).scalar_one() == "R1"
+    )
+
+
+def test_existing_accounts_get_every_notice_and_no_summary_and_the_outbox_comes_and_goes(
+    empty_app: Flask,
+) -> None:
+    upgrade(revision="0010")
+    db.session.execute(
+        sa.text(
+            "INSERT INTO users (email, password_hash, role, active, created_at)"
+            " VALUES ('old@example.test', 'x', 'member', true, CURRENT_TIMESTAMP)"
+        )
+    )
+    db.session.commit()
+    db.session.remove()
+    upgrade(revision="0011")
+    row = db.session.execute(
+        sa.text(
+            "SELECT notify_refusals, notify_failures, notify_revocations, weekly_digest,"
+            " pages_locale FROM users"
+        )
+    ).one()
+    assert tuple(row) == (True, True, True, False, None)
+    tables = sa.inspect(db.engine).get_table_names()
+    assert {"outgoing_mails", "password_resets"} <= set(tables)
+    db.session.remove()
+
+    downgrade(revision="0010")
+    tables = sa.inspect(db.engine).get_table_names()
+    assert "outgoing_mails" not in tables and "password_resets" not in tables
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("users")}
+    assert not columns & {"notify_refusals", "weekly_digest", "pages_locale"}
+    assert db.session.execute(sa.text("SELECT email FROM users")).scalar_one() == "old@example.test"

@@ -37,6 +37,10 @@ ROLES = {
 PAGES: dict[str, tuple[str, ...]] = {
     "auth.login": ("anonymous",),
     "auth.register": ("anonymous",),
+    "auth.forgot_password": ("anonymous",),
+    "auth.reset_password": ("anonymous",),
+    "settings.index": ("member", "staff", "admin"),
+    "settings.unsubscribe": ("anonymous",),
     "organizations.index": ("member", "staff", "admin"),
     "organizations.new": ("member",),
     "organizations.members": ("member", "staff"),
@@ -59,6 +63,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "admin.webhooks": ("admin",),
     "admin.webhook": ("admin",),
     "admin.audit_log": ("admin",),
+    "admin.mail": ("admin",),
 }
 
 # GET routes that are not pages of their own, and why.
@@ -92,14 +97,18 @@ def test_every_get_route_is_a_page_or_said_not_to_be(app: Flask) -> None:
     assert (PAGES.keys() | NOT_PAGES.keys()) - endpoints == set(), "routes that no longer exist"
 
 
-def _arguments(ids: showcase.Showcase) -> dict[str, dict[str, int]]:
+def _arguments(ids: showcase.Showcase) -> dict[str, dict[str, Any]]:
     common = {
         "organization_id": ids.organization_id,
         "deposit_id": ids.deposit_id,
         "user_id": ids.member_id,
         "event_id": ids.event_id,
     }
-    overrides = {"deposits.correct": {"deposit_id": ids.refused_id}}
+    overrides = {
+        "deposits.correct": {"deposit_id": ids.refused_id},
+        "auth.reset_password": {"token": ids.reset_token},
+        "settings.unsubscribe": {"token": ids.unsubscribe_token},
+    }
     return {"*": common, **overrides}
 
 
@@ -117,6 +126,9 @@ def page_urls(app: Flask, ids: showcase.Showcase, role: str) -> dict[str, str]:
     urls.update(EXTRA_PAGES)
     if role == "anonymous":
         urls["sandbox.console"] = app.config["SANDBOX_CONSOLE_PATH"]
+        # The demo's Mailbox, and the showcase's refusal e-mail in it (text and HTML).
+        urls["sandbox.mailbox"] = f"{app.config['SANDBOX_CONSOLE_PATH']}mailbox/"
+        urls["sandbox.mail"] = f"{app.config['SANDBOX_CONSOLE_PATH']}mailbox/{ids.mail_number}"
     return urls
 
 

@@ -7,20 +7,30 @@ Names, references and labels are as long as real ones get, so a layout that only
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
+
 from portal import audit
 from portal.extensions import db
+from portal.mail import notifications, outbox, unsubscribe
 from portal.models import (
+    Deposit,
     DepositEvent,
     DepositEventKind,
     DepositStatus,
     InvoiceKind,
+    MailKind,
+    MailStatus,
+    OutgoingMail,
+    PasswordReset,
     ProcessingOutcome,
     Role,
+    User,
     WebhookEvent,
     utcnow,
 )
@@ -44,6 +54,9 @@ class Showcase:
     refused_id: int
     member_id: int
     event_id: int
+    reset_token: str
+    unsubscribe_token: str
+    mail_number: int  # the refusal e-mail in the demo's Mailbox
 
 
 def _lines() -> dict[str, Any]:
@@ -75,6 +88,24 @@ def _lines() -> dict[str, Any]:
     )
 
 
+def _proposal() -> dict[str, Any]:
+    """What the portal read from the EDF invoice: the user kept all of it but the reference."""
+    rows = [
+        {"account": "60610000", "debit": "1 041,67", "credit": ""},
+        {"account": "44566000", "debit": "208,33", "credit": ""},
+        {"account": "40100000", "debit": "", "credit": "1 250,00"},
+    ]
+    return {
+        "source": "xml",
+        "profile": "EN 16931",
+        "counterparty": {"name": "EDF Entreprises", "siren": "552081317"},
+        "reference": "EDF-2026-11-004512",
+        "lines": rows,
+        "vat_number": "FR03552081317",
+        "problem": None,
+    }
+
+
 def populate(sandbox: Any) -> Showcase:
     """Fill an empty portal (inside an app context) with the three roles' everyday data."""
     integration_id, secret = sandbox.create_integration(ORGANIZATION)
@@ -100,6 +131,7 @@ def populate(sandbox: Any) -> Showcase:
         counterparty_name="EDF Entreprises",
         total_debit=Decimal("1250.00"),
         comment="Facture de novembre, à rapprocher du prélèvement du 15 décembre.",
+        reading={"proposal": _proposal()},
         user_email=MEMBER,
         created_by=member,
         created_at=now - timedelta(days=2),
@@ -157,10 +189,67 @@ def populate(sandbox: Any) -> Showcase:
     )
     audit.record(audit.STAFF_ASSIGNED, actor=None, organization=organization, target=staff)
     db.session.commit()
+    mail_number = _emails(member, refused)
+    reset_token = "showcase-reset-token-0123456789abcdef"
+    db.session.add(
+        PasswordReset(
+            user_id=member.id,
+            token_sha256=hashlib.sha256(reset_token.encode()).hexdigest(),
+            expires_at=now + timedelta(hours=1),
+        )
+    )
+    db.session.commit()
     return Showcase(
         organization_id=organization.id,
         deposit_id=accepted.id,
         refused_id=refused.id,
         member_id=member.id,
         event_id=event.id,
+        reset_token=reset_token,
+        unsubscribe_token=unsubscribe.token(member.id, MailKind.REFUSAL),
+        mail_number=mail_number,
     )
+
+
+def _emails(member: User, refused: Deposit) -> int:
+    """The refusal e-mail, sent to the demo's Mailbox (its number there), and two more in the
+    admin's e-mail log: one waiting for the mail server, one it refused."""
+    notifications.invoice_refused(refused)
+    db.session.commit()
+    mailbox = current_app.extensions["mailbox"]
+    mailbox.ensure_started()  # as the portal's first request does
+    outbox.send_due("showcase")
+    mail_number = mailbox.messages()[0].number
+    waiting = Notice(
+        "mail.waiting",
+        {"cause": Notice("mail.unreachable", {"reply": "Connection refused"}).as_data()},
+    )
+    refused_there = Notice(
+        "mail.refused",
+        {
+            "cause": Notice(
+                "mail.recipient", {"code": 550, "reply": "5.1.1 No such mailbox here"}
+            ).as_data()
+        },
+    )
+    for number, (status, error) in enumerate(
+        [(MailStatus.QUEUED, waiting), (MailStatus.FAILED, refused_there)]
+    ):
+        db.session.add(
+            OutgoingMail(
+                kind=MailKind.DEPOSIT_FAILED,
+                dedup_key=f"showcase:{number}",
+                recipient_id=member.id,
+                to_address=f"ancienne.adresse.{number}@boulangerie-lefebvre-et-fils.fr",
+                locale="fr",
+                params={},
+                status=status,
+                attempts=3,
+                last_error=error,
+                next_attempt_at=utcnow() + timedelta(minutes=10)
+                if status is MailStatus.QUEUED
+                else None,
+            )
+        )
+    db.session.commit()
+    return mail_number
