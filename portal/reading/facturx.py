@@ -184,7 +184,7 @@ def _euro_rate(currency: str, tax: Decimal | None, in_euros: Decimal | None) -> 
 def _party(root: etree._Element, tag: str) -> Party:
     base = f"rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement/{tag}"
     address = f"{base}/ram:PostalTradeAddress"
-    legal_id = _text(root, f"{base}/ram:SpecifiedLegalOrganization/ram:ID[@schemeID='0002']")
+    vat_number = _text(root, f"{base}/ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']")
     description = _text(root, f"{base}/ram:Description") or ""
     form = _LEGAL_FORM.search(description)
     street = " ".join(
@@ -192,14 +192,32 @@ def _party(root: etree._Element, tag: str) -> Party:
     )
     return Party(
         name=_text(root, f"{base}/ram:Name"),
-        siren=legal_id[:9] if legal_id and legal_id[:9].isdigit() else None,
-        vat_number=_text(root, f"{base}/ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']"),
+        siren=_siren(root, base, vat_number),
+        vat_number=vat_number,
         legal_form=form.group(1).upper() if form else None,
         street=street or None,
         postal_code=_text(root, f"{address}/ram:PostcodeCode"),
         city=_text(root, f"{address}/ram:CityName"),
         country=_text(root, f"{address}/ram:CountryID"),
     )
+
+
+def _siren(root: etree._Element, base: str, vat_number: str | None) -> str | None:
+    """The party's SIREN: its legal registration as SIREN (ICD 0002) or SIRET (0009, whose first
+    nine digits are the SIREN), else one written without a scheme, else the one a French VAT
+    number carries."""
+    legal = f"{base}/ram:SpecifiedLegalOrganization/ram:ID"
+    for path in (
+        f"{legal}[@schemeID='0002']",
+        f"{legal}[@schemeID='0009']",
+        f"{legal}[not(@schemeID)]",
+    ):
+        found = (_text(root, path) or "").replace(" ", "")
+        if len(found) in (9, 14) and found.isdigit():
+            return found[:9]
+    if vat_number and re.fullmatch(r"FR[0-9A-Z]{2}\d{9}", vat_number.replace(" ", "")):
+        return vat_number.replace(" ", "")[-9:]
+    return None
 
 
 def _taxes(root: etree._Element, settlement: str) -> list[TaxLine]:

@@ -182,3 +182,18 @@ def test_figures_that_do_not_add_up_book_nothing(change: dict[str, object], code
 def test_a_reading_survives_its_json() -> None:
     reading = read_facturx(samples.facturx_pdf(samples.sample(bases=TWO_RATES)))
     assert Reading.from_data(reading.to_data()) == reading
+
+
+def _pdf_with(xml: bytes) -> bytes:
+    facts = samples.sample()
+    return samples.facturx_pdf(facts, xml=xml)
+
+
+def test_the_siren_is_read_from_a_siret_or_from_the_vat_number() -> None:
+    siret = GOOD_XML.replace(
+        b'<ram:ID schemeID="0002">732829320</ram:ID>',
+        b'<ram:ID schemeID="0009">73282932000074</ram:ID>',
+    )
+    assert read_facturx(_pdf_with(siret)).seller.siren == "732829320"
+    without = GOOD_XML.replace(b'<ram:ID schemeID="0002">732829320</ram:ID>', b"", 1)
+    assert read_facturx(_pdf_with(without)).seller.siren == "732829320"  # from FR44732829320
