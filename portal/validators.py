@@ -6,6 +6,8 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, Form, ValidationError
 
+from portal.passwords import is_common
+
 
 class EmailAddress:
     """A syntactically valid e-mail address; no DNS lookup, and test domains (.test) allowed."""
@@ -22,3 +24,29 @@ class EmailAddress:
             raise ValidationError(
                 self.message or _l("Enter an e-mail address such as name@company.fr.")
             ) from error
+
+
+class NotCommonPassword:
+    """Refuses a password found among the first guesses an attacker tries; `hint_field` names
+    the form's e-mail field, whose words count as guessed too."""
+
+    def __init__(self, hint_field: str | None = None) -> None:
+        self.hint_field = hint_field
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if not field.data:
+            return
+        hints = (
+            [getattr(getattr(form, self.hint_field, None), "data", None) or ""]
+            if self.hint_field
+            else []
+        )
+        hints += getattr(form, "password_hints", [])
+        if is_common(field.data, hints):
+            raise ValidationError(COMMON_PASSWORD)
+
+
+COMMON_PASSWORD = _l(
+    "This password is among the first an attacker would try. Choose another: a few words in a "
+    "row are easy to remember and hard to guess."
+)

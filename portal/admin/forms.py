@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.models import MailStatus, Role
 from portal.passwords import MIN_PASSWORD_LENGTH
-from portal.validators import EmailAddress
+from portal.validators import EmailAddress, NotCommonPassword
 
 
 def _role_choices() -> list[tuple[str, str]]:
@@ -31,6 +31,7 @@ class CreateUserForm(FlaskForm):
                     "Choose a password of at least %(min)d characters.", min=MIN_PASSWORD_LENGTH
                 ),
             ),
+            NotCommonPassword(hint_field="email"),
         ],
         description=_l("Leave empty to have one generated and shown once."),
     )

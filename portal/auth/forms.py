@@ -8,7 +8,7 @@ from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import InputRequired, Length
 
 from portal.passwords import MIN_PASSWORD_LENGTH
-from portal.validators import EmailAddress
+from portal.validators import EmailAddress, NotCommonPassword
 
 
 class LoginForm(FlaskForm):
@@ -37,6 +37,7 @@ class RegisterForm(FlaskForm):
                     "Choose a password of at least %(min)d characters.", min=MIN_PASSWORD_LENGTH
                 ),
             ),
+            NotCommonPassword(hint_field="email"),
         ],
         description=_l("At least %(min)d characters.", min=MIN_PASSWORD_LENGTH),
     )
@@ -55,6 +56,7 @@ def _new_password(label: object) -> PasswordField:
                     "Choose a password of at least %(min)d characters.", min=MIN_PASSWORD_LENGTH
                 ),
             ),
+            NotCommonPassword(),
         ],
         description=_l("At least %(min)d characters.", min=MIN_PASSWORD_LENGTH),
     )

@@ -14,6 +14,7 @@ from portal.models import AuditEvent, Role, User, utcnow
 from portal.passwords import (
     MIN_PASSWORD_LENGTH,
     hash_password,
+    is_common,
     needs_rehash,
     verify_password,
 )
@@ -45,6 +46,8 @@ def create_user(
     email = normalize_email(email)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if is_common(password, [email]):
+        raise AccountError("the password is among the first an attacker would try: choose another")
     if find_user(email) is not None:
         raise AccountError(f"an account already exists for {email}")
     user = User(email=email, password_hash=hash_password(password), role=role)

@@ -236,3 +236,22 @@ def test_demo_admin_is_created_once_and_its_login_printed_each_start(
     admins = db.session.scalars(select(User).where(User.role == Role.ADMIN)).all()
     assert [admin.email for admin in admins] == [email]
     assert client.post("/login", data={"email": email, "password": password}).status_code == 303
+
+
+def test_a_common_password_is_refused_at_registration_and_nothing_is_created(
+    client: FlaskClient,
+) -> None:
+    response = client.post(
+        "/register", data={"email": "anne@example.test", "password": "password123"}
+    )
+    assert response.status_code == 422
+    assert "among the first an attacker would try" in response.get_data(as_text=True)
+    assert db.session.scalars(select(User)).all() == []
+
+
+def test_the_command_line_refuses_a_common_password_too(app: Flask, runner) -> None:
+    result = runner.invoke(
+        args=["create-user", "p@example.test", "--role", "staff", "--password", "azertyuiop"]
+    )
+    assert result.exit_code != 0 and "attacker would try" in result.output
+    assert db.session.scalars(select(User)).all() == []
