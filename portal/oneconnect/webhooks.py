@@ -181,7 +181,9 @@ def verify_delivery(
         )
     except jwt.PyJWTError as exc:
         raise SignatureInvalid(f"token rejected: {exc}") from exc
-    _check_issued_at(claims, time.time() if now is None else now)
+    moment = time.time() if now is None else now
+    _check_issued_at(claims, moment)
+    _check_validity_window(claims, moment)
     _check_body_hash(claims, body)
     # The header is authentic now that the signature holds: it says which key vouched.
     return {**claims, "_header": header}
@@ -202,6 +204,19 @@ def _check_issued_at(claims: dict[str, Any], now: float) -> None:
         raise SignatureInvalid("iat is missing or not an integer")
     if abs(now - issued_at) > spec.SIGNATURE_MAX_AGE_SECONDS:
         raise SignatureInvalid("iat is too far from now")
+
+
+def _check_validity_window(claims: dict[str, Any], now: float) -> None:
+    """OneConnect's tokens carry no `exp` nor `nbf`; one that does is held to them (against our
+    `now`, as `iat` is): a signer that says its token expired, or is not valid yet, is believed."""
+    for name in ("exp", "nbf"):
+        value = claims.get(name)
+        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
+            raise SignatureInvalid(f"{name} is not a number")
+    if claims.get("exp") is not None and now >= claims["exp"]:
+        raise SignatureInvalid("the token has expired")
+    if claims.get("nbf") is not None and now < claims["nbf"]:
+        raise SignatureInvalid("the token is not valid yet")
 
 
 def _check_body_hash(claims: dict[str, Any], body: bytes) -> None:
