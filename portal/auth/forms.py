@@ -17,34 +17,9 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
-class RegisterForm(FlaskForm):
-    email = EmailField(
-        _l("Email"),
-        validators=[
-            InputRequired(),
-            Length(max=254),
-            EmailAddress(),
-        ],
-    )
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            InputRequired(),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=1024,
-                message=_l(
-                    "Choose a password of at least %(min)d characters.", min=MIN_PASSWORD_LENGTH
-                ),
-            ),
-            NotCommonPassword(hint_field="email"),
-        ],
-        description=_l("At least %(min)d characters.", min=MIN_PASSWORD_LENGTH),
-    )
-    submit = SubmitField(_l("Create account"))
-
-
-def _new_password(label: object) -> PasswordField:
+def _new_password(label: object, hint_field: str | None = None) -> PasswordField:
+    """A password being chosen: long enough, and not among the first an attacker tries (the
+    form's `hint_field`, its e-mail, counting as guessed)."""
     return PasswordField(
         label,
         validators=[
@@ -56,10 +31,23 @@ def _new_password(label: object) -> PasswordField:
                     "Choose a password of at least %(min)d characters.", min=MIN_PASSWORD_LENGTH
                 ),
             ),
-            NotCommonPassword(),
+            NotCommonPassword(hint_field=hint_field),
         ],
         description=_l("At least %(min)d characters.", min=MIN_PASSWORD_LENGTH),
     )
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            InputRequired(),
+            Length(max=254),
+            EmailAddress(),
+        ],
+    )
+    password = _new_password(_l("Password"), hint_field="email")
+    submit = SubmitField(_l("Create account"))
 
 
 class ForgotPasswordForm(FlaskForm):

@@ -173,7 +173,7 @@ def book_invoice_lines(organization_id: int) -> ResponseReturnValue:
         organization,
         _new_slots(rows),
         position=len(posted_line_indices()) + 1,
-        oob=_out_of_band("vat-helper-body", helper),
+        oob=out_of_band("vat-helper-body", helper),
     )
 
 
@@ -201,11 +201,11 @@ def paste_lines(organization_id: int) -> ResponseReturnValue:
         organization,
         slots,
         position=len(posted_line_indices()) + 1,
-        oob=_out_of_band("paste-panel", panel),
+        oob=out_of_band("paste-panel", panel),
     )
 
 
-def _out_of_band(target_id: str, body: str) -> str:
+def out_of_band(target_id: str, body: str) -> str:
     """`body` to replace the inside of `#target_id` beside the main answer (hx-swap-oob)."""
     return render_template("deposits/_out_of_band.html", target_id=target_id, body=Markup(body))
 

@@ -9,12 +9,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
-from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from portal import policy
 from portal.deposits import drafts as draft_store
 from portal.deposits import reading
+from portal.deposits.editor import out_of_band
 from portal.deposits.fields import locale_style
 from portal.deposits.forms import DepositForm
 from portal.deposits.lines import LINE_FIELDS, line_indices
@@ -114,10 +114,6 @@ def _filled(proposal: reading.Proposal) -> tuple[DepositForm, list[str]]:
     return form, parts
 
 
-def _out_of_band(target_id: str, body: str) -> str:
-    return render_template("deposits/_out_of_band.html", target_id=target_id, body=Markup(body))
-
-
 def read_invoice(organization_id: int) -> ResponseReturnValue:
     """The reading panel, and the filled parts of the form beside it (hx-swap-oob)."""
     organization = policy.organization_to_deposit_for(current_user, organization_id)
@@ -137,10 +133,10 @@ def read_invoice(organization_id: int) -> ResponseReturnValue:
     extra = []
     if any(part.startswith("counterparty-") for part in parts):
         body = render_template("deposits/_counterparty.html", form=form, organization=organization)
-        extra.append(_out_of_band("counterparty-body", body))
+        extra.append(out_of_band("counterparty-body", body))
     if "external_reference" in parts:
         body = render_block("deposits/new.html", "reference_field", form=form)
-        extra.append(_out_of_band("reference-body", body))
+        extra.append(out_of_band("reference-body", body))
     if "lines" in parts:
         body = render_template(
             "deposits/_entry_lines.html",
@@ -149,7 +145,7 @@ def read_invoice(organization_id: int) -> ResponseReturnValue:
             organization=organization,
             oob="",
         )
-        extra.append(_out_of_band("entry-lines", body))
+        extra.append(out_of_band("entry-lines", body))
     panel = render_template(
         "deposits/_reading.html",
         draft=draft,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,9 +104,11 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser: Any, live_portal: LivePortal) -> Iterator[Any]:
-    context = browser.new_context(base_url=live_portal.url, locale="en-GB")
+@contextmanager
+def browser_tab(browser: Any, live_portal: LivePortal, locale: str) -> Iterator[Any]:
+    """A tab of a fresh browser context on the live portal, in `locale`; a JavaScript error on
+    any of its pages fails the test."""
+    context = browser.new_context(base_url=live_portal.url, locale=locale)
     context.set_default_timeout(10_000)
     tab = context.new_page()
     errors: list[str] = []
@@ -115,6 +118,12 @@ def page(browser: Any, live_portal: LivePortal) -> Iterator[Any]:
     finally:
         context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def page(browser: Any, live_portal: LivePortal) -> Iterator[Any]:
+    with browser_tab(browser, live_portal, "en-GB") as tab:
+        yield tab
 
 
 def open_form_sections(page: Any) -> None:

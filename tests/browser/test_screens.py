@@ -20,7 +20,7 @@ from playwright.sync_api import Page
 
 from portal.extensions import db
 from tests import factories
-from tests.browser.conftest import LivePortal, open_form_sections
+from tests.browser.conftest import LivePortal, browser_tab, open_form_sections
 from tests.browser.test_accessibility import violations
 from tests.support import showcase
 
@@ -142,16 +142,8 @@ def screens(live_portal: LivePortal) -> showcase.Showcase:
 
 @pytest.fixture
 def localized_page(browser: Any, live_portal: LivePortal, language: str) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_portal.url, locale=LOCALES[language])
-    context.set_default_timeout(10_000)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    try:
+    with browser_tab(browser, live_portal, LOCALES[language]) as tab:
         yield tab
-    finally:
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def _sign_in(page: Page, email: str) -> None:
