@@ -270,6 +270,34 @@ def test_a_counterparty_chosen_from_suggestions_fills_the_fields_and_is_sent(
     expect(page.locator("#counterparty-facts")).to_contain_text("Moulins Dupont")
 
 
+def test_a_suggestion_keeps_the_focus_when_a_late_answer_refreshes_the_list(
+    page: Page, live_portal: LivePortal, deposit_page: str
+) -> None:
+    with live_portal.app.app_context():
+        organization = db.session.scalars(db.select(Organization)).one()
+        db.session.add(Counterparty(organization_id=organization.id, name="Moulins Dupont"))
+        db.session.commit()
+    name = page.get_by_label("Company name")
+    name.press_sequentially("moul")
+    suggestion = page.get_by_role("button", name="Moulins Dupont")
+    expect(suggestion).to_be_visible()
+    name.press("ArrowDown")
+    expect(suggestion).to_be_focused()
+
+    # What a slow typist's earlier keystroke brings back after the list has been reached.
+    page.evaluate(
+        """url => new Promise(done => {
+               document.body.addEventListener("htmx:afterSettle", done, {once: true});
+               htmx.ajax("GET", url, {source: "#counterparty-name",
+                                      target: "#counterparty-suggestions", swap: "innerHTML"});
+           })""",
+        name.get_attribute("data-hx-get"),
+    )
+    expect(suggestion).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(name).to_have_value("Moulins Dupont")
+
+
 def test_enter_in_the_name_field_picks_the_suggestion_and_never_sends(
     page: Page, live_portal: LivePortal, deposit_page: str
 ) -> None:
