@@ -52,7 +52,13 @@ class NotACloudEvent(Exception):
 
 
 class JwksCache:
-    """OneConnect's webhook verification keys, fetched lazily and cached; safe across threads."""
+    """OneConnect's webhook verification keys, fetched lazily and cached; safe across threads.
+
+    One fetch at a time, and nobody waits for it: while one request fetches, the others use the
+    keys already held (or, with none yet, are told to come back later). After a failed fetch the
+    next one waits a growing delay, whether or not keys are held, so requests naming random key
+    ids never turn into one fetch each.
+    """
 
     def __init__(
         self,
@@ -61,6 +67,7 @@ class JwksCache:
         timeout: float = 5.0,
         lifespan: float = 600,
         unknown_kid_refetch_interval: float = 60,
+        first_backoff: float = 5,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -68,13 +75,16 @@ class JwksCache:
         self._timeout = timeout
         self._lifespan = lifespan
         self._refetch_interval = unknown_kid_refetch_interval
+        self._first_backoff = first_backoff
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held only to read or change the state, never to fetch
         self._keys: dict[str, jwt.PyJWK] | None = None
         self._next_refresh_at = 0.0
         self._last_unknown_kid_refetch: float | None = None
+        self._fetching = False
+        self._failures = 0
 
     def close(self) -> None:
         """Close the HTTP session if this cache created it."""
@@ -85,40 +95,67 @@ class JwksCache:
         """The public key named `kid`, refreshing the key set when stale or when `kid` is new.
 
         Sends GET to the JWKS URL when needed (never following redirects). Raises KeysUnavailable
-        when no key set can be had, SignatureInvalid when `kid` is not in a fresh key set.
+        when no key set can be had now, SignatureInvalid when `kid` is not in a fresh key set.
         """
-        with self._lock:
-            now = self._clock()
-            refreshed = False
-            if self._keys is None or now >= self._next_refresh_at:
-                refreshed = self._refresh(now)
-            if self._keys is None:
-                raise KeysUnavailable("OneConnect's webhook keys could not be fetched.")
-            key = self._keys.get(kid)
-            if key is None and not refreshed and self._may_refetch_for_unknown_kid(now):
-                self._last_unknown_kid_refetch = now
-                if not self._refresh(now):
-                    # The kid may belong to a rotated key we cannot see yet: decide later.
+        refreshed = self._start_fetch(unknown_kid=False) and self._fetch_and_keep()
+        keys = self._keys
+        if keys is None:
+            raise KeysUnavailable("OneConnect's webhook keys could not be fetched.")
+        key = keys.get(kid)
+        if key is None and not refreshed:
+            # The kid may belong to a rotated key we cannot see yet: decide later if the set
+            # cannot be refreshed, or another request is refreshing it right now.
+            if self._start_fetch(unknown_kid=True):
+                if not self._fetch_and_keep():
                     raise KeysUnavailable("OneConnect's webhook keys could not be refreshed.")
-                key = self._keys.get(kid)
-            if key is None:
-                raise SignatureInvalid(f"no verification key has the id {kid!r}")
-            return key
+                key = (self._keys or {}).get(kid)
+            elif self._fetching:
+                raise KeysUnavailable("OneConnect's webhook keys are being refreshed.")
+        if key is None:
+            raise SignatureInvalid(f"no verification key has the id {kid!r}")
+        return key
 
-    def _may_refetch_for_unknown_kid(self, now: float) -> bool:
-        last = self._last_unknown_kid_refetch
-        return last is None or now - last >= self._refetch_interval
+    def _start_fetch(self, *, unknown_kid: bool) -> bool:
+        """Whether this caller is the one to fetch now (if so, the fetch is marked begun).
 
-    def _refresh(self, now: float) -> bool:
+        A stale set is fetched once its time has come; a kid we do not know, at most once per
+        interval, and not while a failed fetch's delay runs."""
+        with self._lock:
+            if self._fetching:
+                return False
+            now = self._clock()
+            due = now >= self._next_refresh_at
+            if unknown_kid:
+                last = self._last_unknown_kid_refetch
+                due = (due or not self._failures) and (
+                    last is None or now - last >= self._refetch_interval
+                )
+                if due:
+                    self._last_unknown_kid_refetch = now
+            self._fetching = due
+            return due
+
+    def _fetch_and_keep(self) -> bool:
+        """Fetch the key set (the caller began the fetch); False when it failed."""
+        keys = None
         try:
-            self._keys = self._fetch()
+            keys = self._fetch()
         except (requests.RequestException, ValueError, jwt.PyJWTError) as exc:
             logger.warning("OneConnect JWKS refresh failed: %s", exc)
-            # Keep the last good set, and do not hammer the endpoint while it is failing.
-            self._next_refresh_at = now + min(self._refetch_interval, self._lifespan)
-            return False
-        self._next_refresh_at = now + self._lifespan
-        return True
+        finally:
+            with self._lock:
+                self._fetching = False
+                now = self._clock()
+                if keys is None:
+                    # Keep the last good set, and do not hammer the endpoint while it fails.
+                    self._failures += 1
+                    delay = self._first_backoff * 2 ** (self._failures - 1)
+                    self._next_refresh_at = now + min(delay, self._refetch_interval, self._lifespan)
+                else:
+                    self._keys = keys
+                    self._failures = 0
+                    self._next_refresh_at = now + self._lifespan
+        return keys is not None
 
     def _fetch(self) -> dict[str, jwt.PyJWK]:
         response = self._session.get(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -275,6 +276,69 @@ def test_failed_refetch_for_an_unknown_kid_means_try_later(
 
     with pytest.raises(KeysUnavailable):
         keys.key_for("maybe-rotated")
+
+
+def test_a_failing_jwks_is_not_fetched_again_for_each_random_kid_even_with_no_keys_cached(
+    jwks_server: StubServer, clock: FakeClock
+) -> None:
+    jwks_server.answer(503, body=b"down")
+    cache = JwksCache(jwks_server.url + "/jwks.json", clock=clock, timeout=2)
+    try:
+        for number in range(51):
+            with pytest.raises(KeysUnavailable):
+                cache.key_for(f"random-{number}")
+        assert len(jwks_server.requests) == 1
+
+        clock.now += 5  # the first delay after a failure, then a growing one
+        with pytest.raises(KeysUnavailable):
+            cache.key_for("random")
+        clock.now += 5
+        with pytest.raises(KeysUnavailable):
+            cache.key_for("random")
+        assert len(jwks_server.requests) == 2
+        clock.now += 5
+        with pytest.raises(KeysUnavailable):
+            cache.key_for("random")
+        assert len(jwks_server.requests) == 3
+    finally:
+        cache.close()
+
+
+def test_a_request_never_waits_for_another_ones_fetch(
+    rsa_key: rsa.RSAPrivateKey, keys: JwksCache, jwks_server: StubServer, clock: FakeClock
+) -> None:
+    keys.key_for("rsa-1")
+    jwks_server.answer(200, json_body={"keys": [public_jwk(rsa_key, "rsa-1")]}, delay=3)
+    clock.now += 600  # stale: the next caller fetches, slowly
+    slow = threading.Thread(target=keys.key_for, args=("rsa-1",))
+    slow.start()
+    jwks_server.wait_for(2)
+
+    assert keys.key_for("rsa-1").key_id == "rsa-1"  # the keys held, not the fetch's
+    with pytest.raises(KeysUnavailable):
+        keys.key_for("rotated")  # unknown while a fetch is under way: decide later
+    assert slow.is_alive()  # both answered while the other fetch was still waiting
+    slow.join()
+    assert len(jwks_server.requests) == 2
+
+
+def test_a_cold_cache_answers_later_while_another_request_fetches(
+    rsa_key: rsa.RSAPrivateKey, jwks_server: StubServer
+) -> None:
+    jwks_server.answer(200, json_body={"keys": [public_jwk(rsa_key, "rsa-1")]}, delay=3)
+    cache = JwksCache(jwks_server.url + "/jwks.json", timeout=5)
+    try:
+        slow = threading.Thread(target=cache.key_for, args=("rsa-1",))
+        slow.start()
+        jwks_server.wait_for(1)
+        with pytest.raises(KeysUnavailable):
+            cache.key_for("rsa-1")
+        assert slow.is_alive()
+        slow.join()
+        assert cache.key_for("rsa-1").key_id == "rsa-1"
+        assert len(jwks_server.requests) == 1
+    finally:
+        cache.close()
 
 
 @pytest.mark.parametrize(
