@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,7 @@ from sqlalchemy import event, insert, text
 from portal import create_app
 from portal.extensions import db
 from portal.models import Deposit, DepositStatus, Membership, Organization, User, utcnow
+from portal.models.search import search_text
 from portal.passwords import hash_password
 
 STATUSES = list(DepositStatus)
@@ -42,37 +46,94 @@ def build_app(folder: Path) -> Flask:
     )
 
 
-def insert_deposits(count: int, row: Callable[[int], dict[str, Any]]) -> None:
-    """Bulk-insert `count` deposits, one every five minutes over the past year; `row(n)` adds
-    or overrides columns of the n-th (organization_id at least)."""
-    start = utcnow() - timedelta(days=365)
-    rows = [
-        {
-            "kind": "purchase",
-            "file_name": f"invoice-{n}.pdf",
-            "file_size": 1000,
-            "media_type": "application/pdf",
-            "sha256": "0" * 64,
-            "storage_key": f"{n:032x}",
-            "active_content": False,
-            "external_reference": f"REF-{n}",
-            "external_reference_generated": False,
-            "status": STATUSES[n % len(STATUSES)].value,
-            "attempts": 1,
-            "answer_pending": False,
-            "maybe_delivered": False,
-            "created_at": start + timedelta(seconds=n * 300),
-            "updated_at": start,
+def entries_for(n: int) -> dict[str, Any]:
+    """Two balanced lines, as the deposit form sends them (the JSON a list must never decode)."""
+    day = f"2026-03-{n % 28 + 1:02d}T00:00:00.000Z"
+    amount = (n % 9000) / 10 + 10
+    line = {"date": day, "journal": "HA", "reference": f"FA-{n}", "label": f"Facture {n}"}
+    return {
+        "data": {
+            "lines": [
+                line | {"account": "607000", "debit": {"amount": amount}, "credit": {"amount": 0}},
+                line | {"account": "401000", "debit": {"amount": 0}, "credit": {"amount": amount}},
+            ]
         }
-        | row(n)
-        for n in range(count)
-    ]
-    for chunk in range(0, len(rows), 5000):
-        db.session.execute(insert(Deposit.__table__), rows[chunk : chunk + 5000])
+    }
+
+
+def deposit_row(n: int, start: datetime) -> dict[str, Any]:
+    """The n-th deposit of a bulk load: one every five minutes from `start`."""
+    party = f"Fournisseur {n % 500}"
+    file_name = f"invoice-{n}.pdf"
+    reference = f"REF-{n}"
+    document = f"doc-{n:08x}" if n % 6 else None
+    entries = entries_for(n)
+    return {
+        "kind": "purchase" if n % 3 else "sales",
+        "file_name": file_name,
+        "file_size": 1000,
+        "media_type": "application/pdf",
+        "sha256": "0" * 64,
+        "storage_key": f"{n:032x}",
+        "active_content": False,
+        "external_reference": reference,
+        "external_reference_generated": False,
+        "entries": entries,
+        "counterparty": {"name": party, "siren": "552081317"},
+        "counterparty_name": party,
+        "total_debit": Decimal(str(entries["data"]["lines"][0]["debit"]["amount"])),
+        "search_text": search_text((file_name, reference, document, party)),
+        "document_id": document,
+        "status": STATUSES[n % len(STATUSES)].value,
+        "attempts": 1,
+        "answer_pending": False,
+        "maybe_delivered": False,
+        "created_at": start + timedelta(seconds=n * 300),
+        "updated_at": start,
+    }
+
+
+def insert_deposits(count: int, row: Callable[[int], dict[str, Any]], first: int = 0) -> None:
+    """Bulk-insert `count` deposits numbered from `first`, one every five minutes over the past
+    year; `row(n)` adds or overrides columns of the n-th (organization_id at least). COPY on
+    PostgreSQL, executemany on SQLite."""
+    start = utcnow() - timedelta(days=365)
+    rows = (deposit_row(n, start) | row(n) for n in range(first, first + count))
+    if db.engine.dialect.name == "postgresql":
+        _copy(rows)
+    else:
+        while chunk := list(itertools.islice(rows, 5000)):
+            db.session.execute(insert(Deposit.__table__), chunk)
     db.session.commit()
-    # As autovacuum would after a bulk load: the planner needs statistics to pick an index.
-    db.session.execute(text("ANALYZE deposits"))
+
+
+def _copy(rows: Iterator[dict[str, Any]]) -> None:
+    """PostgreSQL's COPY, an order of magnitude faster than INSERT for millions of rows."""
+    first = next(rows)
+    columns = list(first)
+    raw = db.session.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor:
+        names = ", ".join(columns)
+        with cursor.copy(f"COPY deposits ({names}) FROM STDIN") as copy:
+            for item in itertools.chain([first], rows):
+                copy.write_row([_copy_value(item[column]) for column in columns])
+
+
+def _copy_value(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, dict) else value
+
+
+def analyse() -> None:
+    """As autovacuum would after a bulk load: statistics for the planner, and the visibility
+    map PostgreSQL's index-only scans need."""
     db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE deposits"))
+    else:
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
 
 
 PASSWORD = "bench password"

@@ -33,6 +33,14 @@ STAFF_UNASSIGNED = "staff_unassigned"
 DEPOSIT_CREATED = "deposit_created"
 DEPOSIT_RETRIED = "deposit_retried"
 WEBHOOK_REPROCESSED = "webhook_reprocessed"
+QUEUE_SENT_NOW = "queue_sent_now"
+PASSWORD_ACCEPTED = "password_accepted"
+TWO_FACTOR_FAILED = "two_factor_failed"
+TWO_FACTOR_ENABLED = "two_factor_enabled"
+TWO_FACTOR_DISABLED = "two_factor_disabled"
+TWO_FACTOR_RESET = "two_factor_reset"
+RECOVERY_CODE_USED = "recovery_code_used"
+RECOVERY_CODES_RENEWED = "recovery_codes_renewed"
 
 ACTIONS = (
     SIGN_IN,
@@ -58,6 +66,14 @@ ACTIONS = (
     DEPOSIT_CREATED,
     DEPOSIT_RETRIED,
     WEBHOOK_REPROCESSED,
+    QUEUE_SENT_NOW,
+    PASSWORD_ACCEPTED,
+    TWO_FACTOR_FAILED,
+    TWO_FACTOR_ENABLED,
+    TWO_FACTOR_DISABLED,
+    TWO_FACTOR_RESET,
+    RECOVERY_CODE_USED,
+    RECOVERY_CODES_RENEWED,
 )
 
 # Each action in the reader's words: the log stores the code, the page chooses the language.
@@ -84,7 +100,15 @@ _LABELS: dict[str, Any] = {
     STAFF_UNASSIGNED: _l("Staff removed from an organization"),
     DEPOSIT_CREATED: _l("Invoice deposited"),
     DEPOSIT_RETRIED: _l("Deposit sent again"),
+    QUEUE_SENT_NOW: _l("Waiting deposits sent now"),
     WEBHOOK_REPROCESSED: _l("Webhook event processed again"),
+    PASSWORD_ACCEPTED: _l("Password accepted, code asked"),
+    TWO_FACTOR_FAILED: _l("Wrong two-factor code"),
+    TWO_FACTOR_ENABLED: _l("Two-factor sign-in turned on"),
+    TWO_FACTOR_DISABLED: _l("Two-factor sign-in turned off"),
+    TWO_FACTOR_RESET: _l("Two-factor sign-in reset by an administrator"),
+    RECOVERY_CODE_USED: _l("Signed in with a recovery code"),
+    RECOVERY_CODES_RENEWED: _l("New recovery codes made"),
 }
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from portal.auth import services as accounts
 from portal.config import instance_secret
 from portal.extensions import db
-from portal.models import Organization, Role
+from portal.models import Organization, Role, TwoFactor
 
 DEMO_ADMIN_EMAIL = "admin@portal.example"
 
@@ -65,15 +65,20 @@ def demo_admin_command() -> None:
 
 @click.command("rotate-secrets")
 def rotate_secrets_command() -> None:
-    """Re-encrypt every integration secret under the first of PORTAL_ENCRYPTION_KEYS."""
+    """Re-encrypt every integration secret and two-factor secret under the first of
+    PORTAL_ENCRYPTION_KEYS."""
     box = current_app.extensions["secret_box"]
     organizations = db.session.scalars(select(Organization)).all()
     for organization in organizations:
         organization.integration_secret_encrypted = box.rotate(
             organization.integration_secret_encrypted
         )
+    authenticators = db.session.scalars(select(TwoFactor)).all()
+    for authenticator in authenticators:
+        authenticator.secret_encrypted = box.rotate(authenticator.secret_encrypted)
     db.session.commit()
     click.echo(f"Re-encrypted {len(organizations)} integration secret(s).")
+    click.echo(f"Re-encrypted {len(authenticators)} two-factor secret(s).")
 
 
 def init_app(app: Flask) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from portal.deposits.storage.settings import S3Settings
 from portal.mail.transport import SmtpSettings
 from portal.oneconnect import spec
 from portal.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_SCOPE
@@ -48,6 +49,11 @@ def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, obje
         "PORTAL_SECRET_KEY": "SECRET_KEY",
         "PORTAL_ENCRYPTION_KEYS": "ENCRYPTION_KEYS",
         "PORTAL_STORAGE_DIR": "STORAGE_DIR",
+        "PORTAL_STORAGE_URL": "STORAGE_URL",
+        "PORTAL_S3_ENDPOINT_URL": "S3_ENDPOINT_URL",
+        "PORTAL_S3_REGION": "S3_REGION",
+        "PORTAL_S3_ACCESS_KEY_ID": "S3_ACCESS_KEY_ID",
+        "PORTAL_S3_SECRET_ACCESS_KEY": "S3_SECRET_ACCESS_KEY",
         "PORTAL_ONECONNECT_API_BASE": "ONECONNECT_API_BASE",
         "PORTAL_ONECONNECT_TOKEN_URL": "ONECONNECT_TOKEN_URL",
         "PORTAL_ONECONNECT_JWKS_URL": "ONECONNECT_JWKS_URL",
@@ -66,8 +72,13 @@ def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, obje
         config["PROXY_HOPS"] = int(env["PORTAL_PROXY_HOPS"])
     if env.get("PORTAL_MAILBOX_PORT"):
         config["MAILBOX_PORT"] = int(env["PORTAL_MAILBOX_PORT"])
+    for variable, (key, kind) in _NUMBERS.items():
+        if env.get(variable):
+            config[key] = _number_setting(variable, env[variable], kind)
     if env.get("PORTAL_SENDER", "").lower() == "external":
         config["SENDER_IN_PROCESS"] = False  # `flask --app portal worker` processes send
+    if "PORTAL_TWO_FACTOR_REQUIRED" in env:  # set, even empty: the operator chose
+        config["TWO_FACTOR_REQUIRED"] = env["PORTAL_TWO_FACTOR_REQUIRED"]
     if env.get("PORTAL_SECURE_COOKIES"):
         secure = env["PORTAL_SECURE_COOKIES"].lower() in {"1", "true", "yes"}
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = secure
@@ -75,6 +86,48 @@ def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, obje
         if env.get(variable):
             config[key] = env[variable]
     return config
+
+
+# Numeric settings read from the environment: the sender's timing (README, "Configuration").
+_NUMBERS: dict[str, tuple[str, type[int] | type[float]]] = {
+    "PORTAL_SENDER_LEASE_SECONDS": ("SENDER_LEASE_SECONDS", float),
+    "PORTAL_RETRY_MAX_SECONDS": ("RETRY_MAX_SECONDS", float),
+    "PORTAL_DELIVERY_WINDOW_HOURS": ("DELIVERY_WINDOW_HOURS", float),
+}
+
+
+def _number_setting(variable: str, value: str, kind: type[int] | type[float]) -> int | float:
+    try:
+        number = kind(value)
+    except ValueError:
+        raise ValueError(f"{variable} must be a number, not {value!r}") from None
+    if not number > 0:
+        raise ValueError(f"{variable} must be greater than 0, not {value!r}")
+    return number
+
+
+_ROLES = ("member", "staff", "admin")
+
+
+def two_factor_roles(value: object, embedded: bool) -> frozenset[str]:
+    """The roles that must sign in with a second factor: PORTAL_TWO_FACTOR_REQUIRED (roles,
+    comma-separated), else staff and admins against the real OneConnect and nobody in the
+    embedded demo (whose accounts, made by `create-user`, sign in with a password alone)."""
+    if value is None:
+        return frozenset() if embedded else frozenset({"staff", "admin"})
+    if isinstance(value, str):
+        names: list[object] = list(value.split(","))
+    elif isinstance(value, Iterable):
+        names = list(value)
+    else:
+        raise ValueError(f"PORTAL_TWO_FACTOR_REQUIRED must be roles, not {value!r}")
+    roles = frozenset(str(name).strip().lower() for name in names if str(name).strip())
+    if unknown := roles - set(_ROLES):
+        raise ValueError(
+            f"PORTAL_TWO_FACTOR_REQUIRED names unknown roles {sorted(unknown)}: use "
+            f"{', '.join(_ROLES)}, comma-separated"
+        )
+    return roles
 
 
 def _locale_setting(value: str) -> str:
@@ -111,6 +164,8 @@ def complete_config(config: dict[str, object], instance_dir: Path) -> None:
     config.setdefault("STORAGE_DIR", str(instance_dir / "deposits"))
     # send_file resolves relative paths against the package, the store against the cwd.
     config["STORAGE_DIR"] = str(Path(str(config["STORAGE_DIR"])).resolve())
+    if config.get("STORAGE_URL"):  # the bucket, instead of STORAGE_DIR
+        S3Settings.from_config(config)  # raises ValueError for a malformed URL or settings
     config.setdefault("ONECONNECT_API_BASE", None)
     embedded = not config["ONECONNECT_API_BASE"]
     local = f"http://127.0.0.1:{config.get('PORT', 5000)}{SANDBOX_MOUNT}"
@@ -128,6 +183,7 @@ def complete_config(config: dict[str, object], instance_dir: Path) -> None:
         if not config.get(key):
             config[key] = value
     config["ONECONNECT_EMBEDDED"] = embedded
+    config["TWO_FACTOR_REQUIRED"] = two_factor_roles(config.get("TWO_FACTOR_REQUIRED"), embedded)
     # Against the real OneConnect the portal is served over HTTPS: its cookies travel encrypted
     # only, unless PORTAL_SECURE_COOKIES says otherwise; the embedded demo runs on plain HTTP.
     if config.get("SESSION_COOKIE_SECURE") is None:  # None: not chosen (BASE_CONFIG)
@@ -176,6 +232,8 @@ BASE_CONFIG: dict[str, object] = {
     # Chosen in complete_config (Secure against the real OneConnect) unless set.
     "SESSION_COOKIE_SECURE": None,
     "REMEMBER_COOKIE_SECURE": None,
+    # Roles that must use two-factor sign-in; None: chosen in complete_config.
+    "TWO_FACTOR_REQUIRED": None,
     "MAX_FORM_BYTES": MAX_FORM_BYTES,
     # Seconds one invoice photo may take Tesseract (the sender reads one at a time).
     "OCR_TIMEOUT": 20.0,
@@ -202,8 +260,17 @@ BASE_CONFIG: dict[str, object] = {
     "ONECONNECT_READ_TIMEOUT": 30.0,
     "SANDBOX_DECISION_DELAY": 3.0,
     "STATUS_POLL_SECONDS": 3,
-    # The first attempt is made while the user waits: a short read timeout, the sender retries.
-    "FIRST_ATTEMPT_READ_TIMEOUT": 10.0,
+    # The first attempt is made while the user waits: it ends within these seconds, token fetch
+    # included, and the sender retries if it must.
+    "FIRST_ATTEMPT_SECONDS": 10.0,
+    # A sender's claim on a deposit: if the sender dies, another takes the deposit over once
+    # this has passed. Each attempt ends a few seconds before its lease does.
+    "SENDER_LEASE_SECONDS": 30.0,
+    # Retries wait longer and longer, up to this; once OneConnect answers again, the waiting
+    # deposits of that integration are pulled forward.
+    "RETRY_MAX_SECONDS": 900.0,
+    # How long a deposit is retried before it is given up as Failed.
+    "DELIVERY_WINDOW_HOURS": 24.0,
     "SENDER_IN_PROCESS": True,
     # Proxies (load balancers) in front of the portal whose X-Forwarded-* headers are trusted.
     "PROXY_HOPS": 0,

@@ -5,6 +5,10 @@ from __future__ import annotations
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 
+class SecretUnreadable(ValueError):
+    """No configured key decrypts this secret (the key that encrypted it was removed)."""
+
+
 class SecretBox:
     def __init__(self, keys: str | list[str]) -> None:
         key_list = [k.strip() for k in keys.split(",")] if isinstance(keys, str) else keys
@@ -26,7 +30,7 @@ class SecretBox:
         try:
             return self._fernet.decrypt(token).decode()
         except InvalidToken as error:
-            raise ValueError("secret cannot be decrypted with the configured keys") from error
+            raise SecretUnreadable("secret cannot be decrypted with the configured keys") from error
 
     def rotate(self, token: bytes) -> bytes:
         """The same secret, encrypted again under the first key."""

@@ -33,7 +33,12 @@ def claimable(model: Any, waiting: enum.Enum, now: datetime) -> ColumnElement[bo
 
 
 def new_claim(owner: str) -> str:
-    return f"{owner}:{uuid.uuid4().hex[:12]}"
+    return f"{owner[:80]}:{uuid.uuid4().hex[:12]}"
+
+
+def owner_of(claim: str) -> str:
+    """Who holds a claim (the sender's name it was made with)."""
+    return claim.rpartition(":")[0]
 
 
 def claim_due(

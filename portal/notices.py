@@ -39,6 +39,16 @@ _SENTENCES: dict[str, Any] = {
         "The portal could not read the stored invoice file; deposit it again."
     ),
     "deposit.unexpected_answer": _l("OneConnect gave an unexpected answer: %(cause)s"),
+    "deposit.internal_error": _l(
+        "The portal met an error of its own while sending this invoice. An administrator can "
+        "find it in the portal's log under the reference %(reference)s; once it is put right, "
+        "use Retry."
+    ),
+    "deposit.secret_unreadable": _l(
+        "The portal can no longer read this organization's integration secret (the key that "
+        "encrypted it was removed). An administrator must restore the key, or the organization "
+        "must be connected again; then use Retry."
+    ),
     # The cause is a sentence of its own ("OneConnect is unavailable for now (HTTP 503)."):
     # set in brackets, it would nest them.
     "deposit.waiting": _l("%(cause)s The portal will send the invoice again automatically."),
@@ -125,6 +135,10 @@ _SENTENCES: dict[str, Any] = {
         "OneConnect does not know this integration. Check the integration ID."
     ),
     "upstream.no_document_id": _l("OneConnect accepted the invoice but gave no documentId."),
+    "upstream.storage_unavailable": _l("The portal's file store could not be reached."),
+    "upstream.out_of_time": _l(
+        "OneConnect did not answer within the time allowed for this attempt."
+    ),
     "upstream.token_unreachable": _l("OneConnect's sign-in service could not be reached."),
     "upstream.token_request_failed": _l("The portal could not ask OneConnect for access."),
     "upstream.token_unavailable": _l(

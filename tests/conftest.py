@@ -113,6 +113,24 @@ def smtp() -> Iterator[Any]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[Any]:
+    """A real S3-compatible server (moto in server mode) on a free port, for the whole run."""
+    from tests.support.s3 import S3Server
+
+    server = S3Server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_storage(s3_server: Any) -> dict[str, str]:
+    """The app settings of a new, empty bucket of `s3_server` (STORAGE_URL and S3_*)."""
+    return s3_server.settings(s3_server.new_bucket())
+
+
 def app_config(database_url: str, tmp_path: Path, sandbox: Any, **extra: Any) -> dict[str, Any]:
     config: dict[str, Any] = {
         "TESTING": True,
@@ -129,6 +147,9 @@ def app_config(database_url: str, tmp_path: Path, sandbox: Any, **extra: Any) ->
         # The test client sends no Accept-Language: these tests read the English pages, the
         # language tests ask for French (the deployed default) explicitly.
         "DEFAULT_LOCALE": "en",
+        # These apps talk to a sandbox on its own port, as to the real OneConnect, which would
+        # require a second factor of staff and admins: tests/app/test_two_factor.py asks for it.
+        "TWO_FACTOR_REQUIRED": "",
     }
     config.update(extra)
     return config

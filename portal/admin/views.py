@@ -19,6 +19,8 @@ from portal.admin.forms import (
     SecretForm,
 )
 from portal.admin.mail import mail_counts, register_mail
+from portal.admin.queue import register_queue
+from portal.auth import two_factor
 from portal.auth.forms import EmptyForm
 from portal.deposits import delivery as deposit_delivery
 from portal.extensions import db
@@ -36,6 +38,7 @@ from portal.web import redirect_to, render
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 register_mail(bp)
+register_queue(bp)
 PAGE_SIZE = 50
 
 
@@ -88,6 +91,7 @@ def index() -> ResponseReturnValue:
         assignments=count(StaffAssignment),
         failing_webhooks=failing or 0,
         queue=deposit_delivery.queue_stats(),
+        send_now_form=EmptyForm(),
         mail=mail_counts(),
         mail_statuses=MailStatus,
     )
@@ -132,6 +136,7 @@ def _user_page(user: User, role_form: RoleForm | None = None, status: int = 200)
         role_form=role_form,
         button=EmptyForm(),
         assignments=assignments,
+        two_factor=two_factor.state(user),
     ), status
 
 
@@ -194,6 +199,23 @@ def reset_password(user_id: int) -> ResponseReturnValue:
         abort(400)
     password = services.reset_password(user, actor=current_user)
     return render("admin/password.html", user=user, password=password)
+
+
+@bp.post("/users/<int:user_id>/two-factor/reset")
+def reset_two_factor(user_id: int) -> ResponseReturnValue:
+    user = _user(user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if two_factor.reset_by_admin(user, actor=current_user):
+        flash(
+            _(
+                "Two-factor sign-in of %(email)s is reset and their sessions are ended: they "
+                "sign in with their password, then set it up again. They are told by e-mail.",
+                email=user.email,
+            ),
+            "success",
+        )
+    return redirect_to(url_for("admin.user", user_id=user.id))
 
 
 @bp.get("/organizations")

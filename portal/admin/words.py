@@ -65,6 +65,8 @@ _CAPTIONS: dict[str, Any] = {
     "revocations": _l("E-mail for each revoked integration"),
     "digest": _l("Weekly summary"),
     "language": _l("Language"),
+    # How many waiting deposits an administrator sent at once (queue_sent_now).
+    "deposits": _l("Deposits"),
 }
 
 # How a change was made (the `via` of password and e-mail settings changes).

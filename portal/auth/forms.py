@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
 from portal.passwords import MIN_PASSWORD_LENGTH
@@ -58,6 +58,17 @@ class ForgotPasswordForm(FlaskForm):
 class ResetPasswordForm(FlaskForm):
     password = _new_password(_l("New password"))
     submit = SubmitField(_l("Change password"))
+
+
+class SecondStepForm(FlaskForm):
+    """The second step of signing in: an authenticator code, or a recovery code."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[InputRequired(), Length(max=64)],
+        description=_l("The 6 digits your authenticator app shows, or one of your recovery codes."),
+    )
+    submit = SubmitField(_l("Verify"))
 
 
 class EmptyForm(FlaskForm):

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import audit
 from portal.extensions import db
-from portal.models import AuditEvent, Role, User, utcnow
+from portal.models import AuditEvent, Role, TwoFactor, User, utcnow
 from portal.passwords import (
     MIN_PASSWORD_LENGTH,
     hash_password,
@@ -102,18 +102,21 @@ class SignInThrottled(Exception):
         self.retry_after = retry_after
 
 
-def _throttle_key(email: str) -> str:
+def throttle_key(email: str) -> str:
     return normalize_email(email).lower()[:254]
 
 
-def _failures(email: str, source: str | None = None) -> tuple[int, datetime | None]:
-    """Failed sign-ins for this e-mail (from `source`, when given) within FAILURE_WINDOW and
-    since its last successful sign-in or password reset, and when the last one was."""
-    key = _throttle_key(email)
+def _failures(
+    email: str, source: str | None = None, action: str = audit.SIGN_IN_FAILED
+) -> tuple[int, datetime | None]:
+    """Failed sign-ins (`action`: a wrong password, or a wrong second-factor code) for this
+    e-mail (from `source`, when given) within FAILURE_WINDOW and since its last successful
+    sign-in or password reset, and when the last one was."""
+    key = throttle_key(email)
     since = max(utcnow() - FAILURE_WINDOW, _last_clean_slate(email) or utcnow() - FAILURE_WINDOW)
     query = select(func.count(AuditEvent.id), func.max(AuditEvent.created_at)).where(
         AuditEvent.actor_email == key,
-        AuditEvent.action == audit.SIGN_IN_FAILED,
+        AuditEvent.action == action,
         AuditEvent.created_at > since,
     )
     if source is not None:
@@ -122,15 +125,16 @@ def _failures(email: str, source: str | None = None) -> tuple[int, datetime | No
     return int(count or 0), last
 
 
-def wait_before_trying(email: str, source: str | None) -> int:
-    """Seconds this source must wait before its next attempt for this e-mail (0: none)."""
+def wait_before_trying(email: str, source: str | None, action: str = audit.SIGN_IN_FAILED) -> int:
+    """Seconds this source must wait before its next attempt for this e-mail (0: none);
+    `action` is the kind of failure counted (see _failures)."""
     now = utcnow()
-    count, last = _failures(email, source)
+    count, last = _failures(email, source, action)
     if count >= MAX_FAILURES and last is not None:
         delay = min(FIRST_DELAY * 2 ** (count - MAX_FAILURES), FAILURE_WINDOW)
         if last + delay > now:
             return math.ceil((last + delay - now).total_seconds())
-    total, last_any = _failures(email)
+    total, last_any = _failures(email, action=action)
     if total >= ACCOUNT_CEILING and count == 0 and last_any is not None:
         return math.ceil((last_any + FAILURE_WINDOW - now).total_seconds())
     return 0
@@ -157,22 +161,33 @@ def _last_clean_slate(email: str) -> datetime | None:
 def sign_in(
     email: str, password: str, *, source: str | None = None, known_device: bool = False
 ) -> User | None:
-    """Authenticate and audit the attempt (committed); None for wrong credentials.
+    """Authenticate and audit the attempt (committed); None for wrong credentials. A user with
+    two-factor sign-in (has_second_factor) is not signed in yet: the code comes next.
 
     Raises SignInThrottled, without checking the password, while this source must wait (see
     MAX_FAILURES); never for a device the account signed in from before.
     """
     wait = 0 if known_device else wait_before_trying(email, source)
     if wait:
-        audit.record(audit.SIGN_IN_THROTTLED, actor=None, actor_email=_throttle_key(email))
+        audit.record(audit.SIGN_IN_THROTTLED, actor=None, actor_email=throttle_key(email))
         db.session.commit()
         raise SignInThrottled(wait)
     user = authenticate(email, password)
     if user is None:
         # Failures are keyed by the e-mail as typed (lowercased), known account or not, so the
         # log does not reveal which accounts exist and the throttle index serves the count.
-        audit.record(audit.SIGN_IN_FAILED, actor=None, actor_email=_throttle_key(email))
+        audit.record(audit.SIGN_IN_FAILED, actor=None, actor_email=throttle_key(email))
+    elif has_second_factor(user):
+        # Not signed in yet: SIGN_IN (which clears the failure counts) waits for the code, so
+        # knowing the password never resets the count of wrong codes.
+        audit.record(audit.PASSWORD_ACCEPTED, actor=user)
     else:
         audit.record(audit.SIGN_IN, actor=user)
     db.session.commit()
     return user
+
+
+def has_second_factor(user: User) -> bool:
+    """Whether signing in as `user` asks for an authenticator code after the password."""
+    record = db.session.get(TwoFactor, user.id)
+    return record is not None and record.enabled

@@ -5,20 +5,21 @@ from __future__ import annotations
 import math
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, make_response, redirect, request, url_for
+from flask import Blueprint, Response, flash, make_response, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal import audit
-from portal.auth import devices, resets, services, sessions
+from portal.auth import devices, pending, resets, services, sessions, two_factor
 from portal.auth.forms import (
     EmptyForm,
     ForgotPasswordForm,
     LoginForm,
     RegisterForm,
     ResetPasswordForm,
+    SecondStepForm,
 )
 from portal.extensions import htmx, limiter, login_manager
 from portal.models import User
@@ -71,28 +72,95 @@ def login_submit() -> ResponseReturnValue:
                 form.email.data, form.password.data, source=request.remote_addr, known_device=known
             )
         except services.SignInThrottled as throttled:
-            minutes = max(1, math.ceil(throttled.retry_after / 60))
-            form.form_errors.append(
-                ngettext(
-                    "Too many failed attempts for this account from this connection. Wait "
-                    "%(num)d minute and try again, or ask an administrator to reset your "
-                    "password.",
-                    "Too many failed attempts for this account from this connection. Wait "
-                    "%(num)d minutes and try again, or ask an administrator to reset your "
-                    "password.",
-                    minutes,
-                )
-            )
-            response = make_response(render("auth/login.html", form=form), 429)
-            response.headers["Retry-After"] = str(throttled.retry_after)
-            return response
+            form.form_errors.append(_throttled_words(throttled))
+            return _throttled(render("auth/login.html", form=form), throttled)
+        if user is not None and services.has_second_factor(user):
+            pending.hold(user)  # not signed in yet: the code comes first
+            return redirect_to(url_for("auth.second_step", next=request.args.get("next")))
         if user is not None:
-            login_user(sessions.start(user))
-            response = make_response(redirect_to(safe_next(request.args.get("next"))))
-            devices.remember_device(response, user)
-            return response
+            return _signed_in(user)
         form.form_errors.append(_("Wrong e-mail or password, or the account is deactivated."))
     return render("auth/login.html", form=form), 422
+
+
+def _throttled_words(throttled: services.SignInThrottled) -> str:
+    minutes = max(1, math.ceil(throttled.retry_after / 60))
+    return ngettext(
+        "Too many failed attempts for this account from this connection. Wait "
+        "%(num)d minute and try again, or ask an administrator to reset your "
+        "password.",
+        "Too many failed attempts for this account from this connection. Wait "
+        "%(num)d minutes and try again, or ask an administrator to reset your "
+        "password.",
+        minutes,
+    )
+
+
+def _throttled(page: Response, throttled: services.SignInThrottled) -> Response:
+    page.status_code = 429
+    page.headers["Retry-After"] = str(throttled.retry_after)
+    return page
+
+
+def _signed_in(user: User) -> Response:
+    """Start the user's session and send them where they were going."""
+    login_user(sessions.start(user))
+    response = make_response(redirect_to(safe_next(request.args.get("next"))))
+    devices.remember_device(response, user)
+    return response
+
+
+def _held_or_login() -> User | Response:
+    """The user the code page is for, or the way back to the password step."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    asked = pending.PENDING_KEY in session
+    user = pending.held_user()
+    if user is not None:
+        return user
+    if asked:
+        flash(
+            _("Signing in took more than 5 minutes, or the account changed: log in again."), "info"
+        )
+    return redirect_to(url_for("auth.login", next=request.args.get("next")))
+
+
+@bp.get("/login/code")
+def second_step() -> ResponseReturnValue:
+    held = _held_or_login()
+    if isinstance(held, Response):
+        return held
+    return render("auth/second_step.html", form=SecondStepForm())
+
+
+@bp.post("/login/code")
+@limiter.limit(SIGN_IN_LIMIT)
+def second_step_submit() -> ResponseReturnValue:
+    held = _held_or_login()
+    if isinstance(held, Response):
+        return held
+    form = SecondStepForm()
+    if form.validate_on_submit():
+        try:
+            accepted = two_factor.sign_in_with_code(
+                held,
+                form.code.data,
+                source=request.remote_addr,
+                known_device=devices.signed_in_here_before(held),
+            )
+        except services.SignInThrottled as throttled:
+            form.form_errors.append(_throttled_words(throttled))
+            return _throttled(render("auth/second_step.html", form=form), throttled)
+        if accepted:
+            pending.drop()
+            return _signed_in(held)
+        form.code.errors = [
+            _(
+                "This code is not right, or was already used. Type the code your app shows "
+                "now, or a recovery code you have not used."
+            )
+        ]
+    return render("auth/second_step.html", form=form), 422
 
 
 @bp.get("/register")

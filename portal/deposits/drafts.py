@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select
 from portal.config import MAX_FILES
 from portal.deposits.files import InspectedFile, InvalidInvoiceFile, inspect_upload
 from portal.deposits.photos import join_photos
-from portal.deposits.storage import FileStore
+from portal.deposits.storage import StorageUnavailable, Store
 from portal.extensions import db
 from portal.models import Deposit, Draft, Organization, User, utcnow
 
@@ -37,7 +37,7 @@ def stage(
     stream: BinaryIO,
     declared_name: str,
     *,
-    store: FileStore,
+    store: Store,
     form_key: str | None = None,
 ) -> Draft:
     """Check the file by its content, write it to storage and record it as a draft; commits.
@@ -54,7 +54,21 @@ def stage(
             )
         )
     inspected = inspect_upload(stream, declared_name)
-    return _record(organization, user, inspected, store.save(stream), form_key)
+    try:
+        storage_key = store.save(stream)
+    except StorageUnavailable as error:
+        raise InvalidInvoiceFile(
+            _(
+                "The portal could not store this file just now: its file store does not answer. "
+                "Nothing was kept; try again in a moment."
+            )
+        ) from error
+    try:
+        return _record(organization, user, inspected, storage_key, form_key)
+    except BaseException:
+        db.session.rollback()
+        store.delete(storage_key)  # no draft names it: nothing may stay behind on disk
+        raise
 
 
 def stage_photos(
@@ -63,7 +77,7 @@ def stage_photos(
     pages: Sequence[BinaryIO],
     names: Sequence[str],
     *,
-    store: FileStore,
+    store: Store,
     form_key: str | None = None,
 ) -> Draft:
     """Photos of one invoice's pages, each checked, joined into one PDF draft (one photo alone
@@ -76,7 +90,7 @@ def stage_photos(
     return stage(organization, user, joined, PHOTOS_NAME, store=store, form_key=form_key)
 
 
-def join_drafts(drafts: Sequence[Draft], *, store: FileStore) -> Draft:
+def join_drafts(drafts: Sequence[Draft], *, store: Store) -> Draft:
     """Photo drafts of one invoice joined into one PDF draft, which replaces them; commits."""
     first = drafts[0]
     handles = [store.open(draft.storage_key) for draft in drafts]
@@ -92,7 +106,7 @@ def join_drafts(drafts: Sequence[Draft], *, store: FileStore) -> Draft:
     return draft
 
 
-def stage_copy(deposit: Deposit, user: User, *, store: FileStore, form_key: str | None) -> Draft:
+def stage_copy(deposit: Deposit, user: User, *, store: Store, form_key: str | None) -> Draft:
     """A new draft holding a deposit's own file (to correct and send it again)."""
     with store.open(deposit.storage_key) as stored:
         copy = io.BytesIO(stored.read())
@@ -163,7 +177,7 @@ def earlier_deposit_of(draft: Draft) -> Deposit | None:
     return earlier.deposit if earlier is not None else None
 
 
-def discard(drafts: Iterable[Draft], *, store: FileStore) -> None:
+def discard(drafts: Iterable[Draft], *, store: Store) -> None:
     """Unused drafts deleted with their files; commits."""
     for draft in drafts:
         if draft.used:
@@ -173,7 +187,7 @@ def discard(drafts: Iterable[Draft], *, store: FileStore) -> None:
     db.session.commit()
 
 
-def purge_expired(store: FileStore, now: datetime | None = None) -> int:
+def purge_expired(store: Store, now: datetime | None = None) -> int:
     """Delete drafts past their lifetime, and the files of the unused ones; commits. A draft a
     deposit adopts meanwhile is left alone (each deletion re-checks it is unused). Returns how
     many were deleted."""

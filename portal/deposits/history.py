@@ -7,35 +7,39 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, tuple_
+from sqlalchemy import Select, tuple_
+from sqlalchemy.orm import load_only
 
 from portal.extensions import db
 from portal.models import Deposit, DepositStatus
+from portal.models.search import typed_words
 
 MAX_SEARCH = 100
-
-
-def search_text() -> ColumnElement[str]:
-    """What the history's search looks in, lower-cased: the same expression as the trigram
-    index of migration 0009, so PostgreSQL answers a substring search from the index."""
-    space = literal_column("' '")
-    blank = literal_column("''")
-    return func.lower(
-        Deposit.file_name
-        + space
-        + Deposit.external_reference
-        + space
-        + func.coalesce(Deposit.document_id, blank)
-        + space
-        + func.coalesce(Deposit.counterparty_name, blank)
-    )
+# What a history row shows and polls by (templates/deposits/_deposit_row.html, poll_seconds):
+# the entries, counterparty and reading JSON stay in the database, never decoded for a list.
+ROW_COLUMNS = (
+    Deposit.id,
+    Deposit.organization_id,
+    Deposit.kind,
+    Deposit.file_name,
+    Deposit.external_reference,
+    Deposit.document_id,
+    Deposit.counterparty_name,
+    Deposit.total_debit,
+    Deposit.invoice_date,
+    Deposit.status,
+    Deposit.created_at,
+    Deposit.sent_at,
+    Deposit.next_attempt_at,
+)
 
 
 def matching(query: Select[tuple[Deposit]], typed: str) -> Select[tuple[Deposit]]:
-    """Deposits whose file name, references or counterparty hold every word typed."""
-    for word in typed.lower().split()[:8]:
+    """Deposits whose file name, references or counterparty hold every word typed, as
+    substrings of the folded search text (the same rows on SQLite and PostgreSQL)."""
+    for word in typed_words(typed):
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(search_text().like(f"%{escaped}%", escape="\\"))
+        query = query.where(Deposit.search_text.like(f"%{escaped}%", escape="\\"))
     return query
 
 
@@ -80,7 +84,7 @@ def history_page(
     size: int,
 ) -> Page:
     """One page of `visible` deposits; `before`/`after` move to older/newer pages."""
-    query = visible
+    query = visible.options(load_only(*ROW_COLUMNS))
     if status is not None:
         query = query.where(Deposit.status == status)
     if search:

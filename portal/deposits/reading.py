@@ -19,7 +19,7 @@ from sqlalchemy import or_, select, update
 from portal.accounting.amounts import AmountError, format_amount, parse_amount
 from portal.deposits.fields import locale_style
 from portal.deposits.lines import entry_line_values
-from portal.deposits.storage import FileStore
+from portal.deposits.storage import Store
 from portal.extensions import db
 from portal.models import Deposit, Draft, Organization, utcnow
 from portal.oneconnect import spec
@@ -56,7 +56,7 @@ class Proposal:
         return cls(**data)
 
 
-def read_quickly(draft: Draft, store: FileStore) -> None:
+def read_quickly(draft: Draft, store: Store) -> None:
     """Read a PDF's XML or text now; leave a photo or a scan to OCR (state pending). Done once
     per draft: a second request finds the state set (and a race leaves the first result)."""
     if draft.reading_state is not None:
@@ -71,7 +71,7 @@ def read_quickly(draft: Draft, store: FileStore) -> None:
     db.session.refresh(draft)
 
 
-def _quick(draft: Draft, store: FileStore) -> tuple[str, dict[str, Any] | None]:
+def _quick(draft: Draft, store: Store) -> tuple[str, dict[str, Any] | None]:
     if draft.media_type != "application/pdf":
         return _waiting_for_ocr()
     content = _content(draft, store)
@@ -99,7 +99,7 @@ def _waiting_for_ocr() -> tuple[str, None]:
     return (PENDING, None) if ocr.ocr_available() else (NONE, None)
 
 
-def _content(draft: Draft, store: FileStore) -> bytes:
+def _content(draft: Draft, store: Store) -> bytes:
     with store.open(draft.storage_key) as stream:
         return stream.read()
 
@@ -134,7 +134,7 @@ def claim_ocr() -> Draft | None:
     return candidate
 
 
-def read_by_ocr(draft: Draft, store: FileStore, *, timeout: float) -> None:
+def read_by_ocr(draft: Draft, store: Store, *, timeout: float) -> None:
     """OCR the claimed draft and keep what it says; a failure is recorded, never raised (a
     deposit never waits on it)."""
     try:

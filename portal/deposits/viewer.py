@@ -7,7 +7,6 @@ invoice; anyone else gets 404. A PDF with active content is never shown nor draw
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -49,7 +48,7 @@ def invoice(deposit_id: int) -> ResponseReturnValue:
     deposit = policy.deposit_for(current_user, deposit_id)
     inline = shows_inline(deposit)
     response = send_file(
-        file_store().path_for(deposit.storage_key),
+        file_store().open(deposit.storage_key),
         mimetype=deposit.media_type if inline else "application/octet-stream",
         as_attachment=not inline,
         download_name=deposit.file_name,
@@ -61,20 +60,21 @@ def invoice(deposit_id: int) -> ResponseReturnValue:
     return response
 
 
-def _pdf_to_draw(user: User, deposit_id: int) -> tuple[Deposit, Path]:
+def _pdf_to_draw(user: User, deposit_id: int) -> Deposit:
     """A PDF `user` may see and that may be drawn (never one with active content); 404 else."""
     deposit = policy.deposit_for(user, deposit_id)
     if deposit.active_content or deposit.media_type != "application/pdf":
         abort(404)
-    return deposit, file_store().path_for(deposit.storage_key)
+    return deposit
 
 
 def invoice_pages(deposit_id: int) -> ResponseReturnValue:
     """The frame's document for a PDF: its pages as images, with no script and no link."""
-    deposit, path = _pdf_to_draw(current_user, deposit_id)
+    deposit = _pdf_to_draw(current_user, deposit_id)
     total, problem = 0, None
     try:
-        total = rendering.page_count(path)
+        with file_store().local_path(deposit.storage_key) as path:
+            total = rendering.page_count(path)
     except rendering.UnreadablePdf as error:
         problem = "encrypted" if error.encrypted else "unreadable"
     response = make_response(
@@ -94,9 +94,10 @@ def invoice_pages(deposit_id: int) -> ResponseReturnValue:
 
 def invoice_page(deposit_id: int, number: int) -> ResponseReturnValue:
     """One page of a PDF invoice, drawn to PNG on the server."""
-    _, path = _pdf_to_draw(current_user, deposit_id)
+    deposit = _pdf_to_draw(current_user, deposit_id)
     try:
-        image = rendering.render_page(path, number)
+        with file_store().local_path(deposit.storage_key) as path:
+            image = rendering.render_page(path, number)
     except (IndexError, rendering.UnreadablePdf):
         abort(404)
     response = Response(image, mimetype="image/png")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import os
+import socket
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, request, send_file, url_for
@@ -35,6 +38,8 @@ from portal.extensions import db
 from portal.models import Deposit, DepositStatus, Draft, InvoiceKind, Organization, utcnow
 from portal.web import redirect_to, render
 
+log = logging.getLogger(__name__)
+
 bp = Blueprint("deposits", __name__)
 register_editor(bp)
 register_viewer(bp)
@@ -58,19 +63,30 @@ def poll_seconds(deposit: Deposit) -> int:
     return quick if recent else max(quick, 30)
 
 
+def _web_sender() -> str:
+    """The name a request's own attempt goes by in the deposit's story (machine and process)."""
+    return f"web@{socket.gethostname()}:{os.getpid()}"
+
+
 def _send_now(deposit_id: int) -> Deposit:
-    """One attempt while the user waits (short timeout); the sender retries if it fails.
-    A deposit someone else is already sending is left to them."""
-    claim = delivery.claim_deposit(deposit_id, owner="web")
-    if claim is not None:
-        delivery.deliver(
-            deposit_id,
-            claim,
-            client=current_app.extensions["oneconnect"],
-            secret_box=current_app.extensions["secret_box"],
-            store=file_store(),
-            read_timeout=float(current_app.config["FIRST_ATTEMPT_READ_TIMEOUT"]),
-        )
+    """One attempt while the user waits (a few seconds, token fetch included); the sender
+    retries if it fails. A deposit someone else is already sending is left to them. The deposit
+    is saved already: nothing here may turn that into an error page."""
+    budget = float(current_app.config["FIRST_ATTEMPT_SECONDS"])
+    try:
+        claim = delivery.claim_deposit(deposit_id, owner=_web_sender(), budget=budget)
+        if claim is not None:
+            delivery.deliver(
+                deposit_id,
+                claim,
+                client=current_app.extensions["oneconnect"],
+                secret_box=current_app.extensions["secret_box"],
+                store=file_store(),
+                budget=budget,
+            )
+    except Exception:  # the database failed mid-way: the sender takes the deposit over
+        db.session.rollback()
+        log.exception("deposit %s: the first attempt could not be made", deposit_id)
     return db.session.get(Deposit, deposit_id, populate_existing=True)
 
 
@@ -436,7 +452,7 @@ def row(deposit_id: int) -> ResponseReturnValue:
 def download(deposit_id: int) -> ResponseReturnValue:
     deposit = policy.deposit_for(current_user, deposit_id)
     response = send_file(
-        file_store().path_for(deposit.storage_key),
+        file_store().open(deposit.storage_key),
         mimetype=deposit.media_type,
         as_attachment=True,
         download_name=deposit.file_name,

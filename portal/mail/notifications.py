@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.mail import outbox
-from portal.models import Deposit, MailKind, Membership, Organization, User
+from portal.models import Deposit, MailKind, Membership, Organization, User, utcnow
 from portal.notices import Notice
 
 
@@ -87,3 +87,15 @@ def integration_revoked(
                 "failed": failed,
             },
         )
+
+
+def two_factor_reset(user: User) -> None:
+    """An account whose two-factor sign-in an administrator reset hears of it (always: if they
+    did not ask for it, they must act), with the way to enrol again; once per reset."""
+    reset_at = utcnow().isoformat()
+    outbox.queue(
+        MailKind.TWO_FACTOR_RESET,
+        user,
+        key=f"two_factor_reset:{user.id}:{reset_at}",
+        params={"reset_at": reset_at},
+    )

@@ -94,6 +94,14 @@ def _password_reset(mail: OutgoingMail) -> tuple[str, dict[str, Any]]:
     }
 
 
+def _two_factor_reset(mail: OutgoingMail) -> tuple[str, dict[str, Any]]:
+    return _("Your two-factor sign-in was reset"), {
+        "reset_at": datetime.fromisoformat(mail.params["reset_at"]),
+        "two_factor_url": links.absolute("settings.two_factor"),
+        "forgot_url": links.absolute("auth.forgot_password"),
+    }
+
+
 def _digest(mail: OutgoingMail) -> tuple[str, dict[str, Any]]:
     params = mail.params
     start, end = date.fromisoformat(params["start"]), date.fromisoformat(params["end"])
@@ -132,5 +140,6 @@ _WRITERS: dict[MailKind, Callable[[OutgoingMail], tuple[str, dict[str, Any]]]] =
     MailKind.DEPOSIT_FAILED: _deposit_failed,
     MailKind.INTEGRATION_REVOKED: _integration_revoked,
     MailKind.PASSWORD_RESET: _password_reset,
+    MailKind.TWO_FACTOR_RESET: _two_factor_reset,
     MailKind.DIGEST: _digest,
 }

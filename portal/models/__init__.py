@@ -20,6 +20,7 @@ from portal.models.organizations import (
 )
 from portal.models.password_resets import PasswordReset
 from portal.models.sessions import UserSession
+from portal.models.two_factor import RecoveryCode, TwoFactor
 from portal.models.types import utcnow
 from portal.models.users import Role, User
 from portal.models.webhook_events import ProcessingOutcome, WebhookEvent
@@ -42,8 +43,10 @@ __all__ = [
     "OutgoingMail",
     "PasswordReset",
     "ProcessingOutcome",
+    "RecoveryCode",
     "Role",
     "StaffAssignment",
+    "TwoFactor",
     "User",
     "UserSession",
     "WebhookEvent",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,11 +19,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.organizations import Organization
+from portal.models.search import search_text
 from portal.models.types import UTCDateTime, ValueEnum, utcnow
 from portal.models.users import User
 from portal.notices import Notice, NoticeText
@@ -77,6 +81,13 @@ class Deposit(db.Model):
         # The history: newest first, keyset-paginated, optionally filtered by status.
         Index("ix_deposits_history", "organization_id", "created_at", "id"),
         Index("ix_deposits_history_status", "organization_id", "status", "created_at", "id"),
+        # The staff review walks each organization in the chosen order (a few rows each), or
+        # every visible row in that order when a staff member sees most organizations.
+        Index("ix_deposits_org_file_name", "organization_id", "file_name", "id"),
+        Index("ix_deposits_org_reference", "organization_id", "external_reference", "id"),
+        Index("ix_deposits_created", "created_at", "id"),
+        Index("ix_deposits_file_name", "file_name", "id"),
+        Index("ix_deposits_reference", "external_reference", "id"),
         # The sender's queue: queued deposits whose next attempt is due.
         Index("ix_deposits_queue", "status", "next_attempt_at"),
     )
@@ -100,6 +111,9 @@ class Deposit(db.Model):
     # Read from `counterparty` and `entries` when the deposit is made, for the history to show
     # and search without decoding JSON.
     counterparty_name: Mapped[str | None] = mapped_column(String(200))
+    # What the history's and the review's search look in, folded (see portal.search): set on
+    # every insert and update, so both databases compare the same text the same way.
+    search_text: Mapped[str | None] = mapped_column(Text)
     total_debit: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
     invoice_date: Mapped[date | None] = mapped_column(Date)
     # The refused deposit this one corrects (sent again with its file and a new reference).
@@ -146,6 +160,12 @@ class Deposit(db.Model):
     )
 
     @property
+    def may_yet_be_decided(self) -> bool:
+        """Failed, yet perhaps received by OneConnect (an answer was lost): the firm's decision,
+        if it comes, still applies."""
+        return self.status is DepositStatus.FAILED and self.maybe_delivered
+
+    @property
     def heading(self) -> str:
         """What names this invoice for a person: its counterparty, else the reference the user
         typed, else its type (the file name is shown beside it, never alone)."""
@@ -187,6 +207,10 @@ _EVENT_LABELS = {
 }
 
 
+# Who is making the attempt under way in this context (set by the sender around each attempt).
+ATTEMPT_BY: ContextVar[str | None] = ContextVar("attempt_by", default=None)
+
+
 class DepositEvent(db.Model):
     """One step of a deposit's story, shown on its detail page."""
 
@@ -202,5 +226,29 @@ class DepositEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # For a failed attempt: when the sender will try again (None: not retried).
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # For a step an attempt made: the sender that made it (`host:pid:thread` of a worker,
+    # `web@host:pid` of a request), filled in as the step is written.
+    made_by: Mapped[str | None] = mapped_column(String(120), default=lambda: ATTEMPT_BY.get())
 
     deposit: Mapped[Deposit] = relationship(back_populates="events")
+
+
+_SEARCHED = ("file_name", "external_reference", "document_id", "counterparty_name")
+
+
+def _counterparty_name(deposit: Deposit) -> str | None:
+    return deposit.counterparty_name or (deposit.counterparty or {}).get("name") or None
+
+
+@event.listens_for(Deposit, "before_insert")
+def _summarise_new(_mapper: Any, _connection: Any, deposit: Deposit) -> None:
+    deposit.counterparty_name = _counterparty_name(deposit)
+    deposit.search_text = search_text(getattr(deposit, name) for name in _SEARCHED)
+
+
+@event.listens_for(Deposit, "before_update")
+def _summarise_changed(_mapper: Any, _connection: Any, deposit: Deposit) -> None:
+    state = inspect(deposit)
+    if any(state.attrs[name].history.has_changes() for name in (*_SEARCHED, "counterparty")):
+        deposit.counterparty_name = _counterparty_name(deposit)
+        deposit.search_text = search_text(getattr(deposit, name) for name in _SEARCHED)

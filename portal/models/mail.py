@@ -23,6 +23,7 @@ class MailKind(enum.Enum):
     DEPOSIT_FAILED = "deposit_failed"
     INTEGRATION_REVOKED = "integration_revoked"
     PASSWORD_RESET = "password_reset"
+    TWO_FACTOR_RESET = "two_factor_reset"
     DIGEST = "digest"
 
     @property
@@ -35,6 +36,7 @@ _KIND_LABELS = {
     "deposit_failed": _l("Deposit failed"),
     "integration_revoked": _l("Integration revoked"),
     "password_reset": _l("Password reset link"),
+    "two_factor_reset": _l("Two-factor sign-in reset"),
     "digest": _l("Weekly summary"),
 }
 

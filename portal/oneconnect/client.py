@@ -94,23 +94,30 @@ class TokenProvider:
         self._lock = threading.Lock()
         self._token: _Token | None = None
 
-    def get(self) -> str:
+    def get(self, deadline: float | None = None) -> str:
         """Return a usable access token, fetching one when none is cached or it is due for renewal.
 
         Sends at most one token request per process at a time (POST, form-encoded, credentials in
-        the body). Raises AuthenticationFailed (credentials refused), TransientError (endpoint
-        unreachable or failing) or UnexpectedResponse.
+        the body). With a `deadline` (on this provider's clock), neither waiting for another
+        thread's fetch nor the fetch itself goes past it. Raises AuthenticationFailed
+        (credentials refused), TransientError (endpoint unreachable or failing, or out of time)
+        or UnexpectedResponse.
         """
         token = self._token
         if token is not None and self._clock() < token.renew_at:
             return token.value
-        with self._lock:
+        wait = -1.0 if deadline is None else _remaining(deadline, self._clock)
+        if not self._lock.acquire(timeout=wait):
+            raise _out_of_time()
+        try:
             # Threads that waited for the lock find the token the first one fetched.
             token = self._token
             if token is None or self._clock() >= token.renew_at:
-                token = self._fetch()
+                token = self._fetch(deadline)
                 self._token = token
             return token.value
+        finally:
+            self._lock.release()
 
     def invalidate(self, token: str) -> None:
         """Forget `token` if it is still the cached one (a newer token is kept)."""
@@ -118,14 +125,14 @@ class TokenProvider:
             if self._token is not None and self._token.value == token:
                 self._token = None
 
-    def _fetch(self) -> _Token:
+    def _fetch(self, deadline: float | None) -> _Token:
         started = self._clock()
         try:
             response = self._session.post(
                 self._token_url,
                 data=self._form,
                 headers={"Accept": "application/json"},
-                timeout=self._timeout,
+                timeout=_bounded(self._timeout, deadline, self._clock),
                 allow_redirects=False,
             )
         except _NETWORK_ERRORS as exc:
@@ -160,6 +167,7 @@ class OneConnectClient:
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
         self._timeout: Timeout = (connect_timeout, read_timeout)
+        self._clock = clock
         self._api_base = api_base.rstrip("/")
         self.tokens = TokenProvider(
             token_url,
@@ -201,7 +209,7 @@ class OneConnectClient:
         external_reference: str | None = None,
         entries: Mapping[str, Any] | None = None,
         organization: Mapping[str, Any] | None = None,
-        read_timeout: float | None = None,
+        budget: float | None = None,
     ) -> ImportResult:
         """Import a purchase or sales invoice (multipart POST) and return its documentId.
 
@@ -210,9 +218,11 @@ class OneConnectClient:
         Raises ValueError for an unknown `kind`, ValidationFailed, DuplicateReference,
         IntegrationRevoked, IntegrationNotFound, AuthenticationFailed, TransientError (after a
         timeout the import may have happened: resend with the same externalReference) or
-        UnexpectedResponse. `read_timeout` shortens the wait for this call only (a first attempt
-        made while the user waits).
+        UnexpectedResponse. With a `budget`, the whole call (token fetch, retry and import
+        included) ends within that many seconds, as a TransientError if it must (a first attempt
+        made while the user waits, or one a sender's lease must outlast).
         """
+        deadline = None if budget is None else self._clock() + budget
         if kind not in spec.IMPORT_PATHS:
             raise ValueError(f"unknown invoice kind {kind!r}")
         parts = _import_parts(
@@ -234,7 +244,7 @@ class OneConnectClient:
             integration_secret,
             parts,
             _rewinder(file),
-            read_timeout=read_timeout,
+            deadline=deadline,
         )
         document_id = _json_body(response).get("documentId")
         if not isinstance(document_id, str) or not document_id:
@@ -273,7 +283,7 @@ class OneConnectClient:
         files: list[MultipartPart] | None = None,
         rewind: Callable[[], object] | None = None,
         *,
-        read_timeout: float | None = None,
+        deadline: float | None = None,
     ) -> requests.Response:
         url = self._api_base + path.format(integration_id=_path_segment(integration_id))
         if not _SECRET_SHAPE.fullmatch(integration_secret):
@@ -283,10 +293,11 @@ class OneConnectClient:
                 code="secret_malformed",
             )
         for attempt in (1, 2):
-            token = self.tokens.get()
+            token = self.tokens.get(deadline)
             if rewind is not None:
                 rewind()
-            response = self._request(method, url, token, integration_secret, files, read_timeout)
+            timeout = _bounded(self._timeout, deadline, self._clock)
+            response = self._request(method, url, token, integration_secret, files, timeout)
             if 200 <= response.status_code < 300:
                 return response
             error = error_from_response(response)
@@ -306,9 +317,8 @@ class OneConnectClient:
         token: str,
         integration_secret: str,
         files: list[MultipartPart] | None,
-        read_timeout: float | None = None,
+        timeout: Timeout,
     ) -> requests.Response:
-        timeout = self._timeout if read_timeout is None else (self._timeout[0], read_timeout)
         headers = {
             "Authorization": f"Bearer {token}",
             spec.API_KEY_HEADER: integration_secret,
@@ -330,6 +340,28 @@ class OneConnectClient:
             raise UnexpectedResponse(
                 "The portal could not send its request to OneConnect.", code="request_failed"
             ) from exc
+
+
+def _remaining(deadline: float, clock: Clock) -> float:
+    left = deadline - clock()
+    if left <= 0:
+        raise _out_of_time()
+    return left
+
+
+def _bounded(timeout: Timeout, deadline: float | None, clock: Clock) -> Timeout:
+    """The timeouts of one request, shortened so that it cannot outlast the deadline."""
+    if deadline is None:
+        return timeout
+    left = _remaining(deadline, clock)
+    return (min(timeout[0], left), min(timeout[1], left))
+
+
+def _out_of_time() -> TransientError:
+    return TransientError(
+        "OneConnect did not answer within the time allowed for this attempt.",
+        code="out_of_time",
+    )
 
 
 def _token_error(response: requests.Response) -> OneConnectError:

@@ -1,165 +1,27 @@
-"""The staff review list: filters, sorts and keyset pages over visible deposits, its CSV export,
-and the dashboard's counts. Read-only: nothing here commits."""
+"""The staff review: its list (portal.review.listing), its CSV export and the dashboard's
+counts. Read-only: nothing here commits."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, case, func, or_, select, tuple_
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import ColumnElement, Select, case, func, select
 
 from portal.accounting.amounts import CENT
 from portal.accounting.entries import payload_totals
 from portal.extensions import db
 from portal.models import Deposit, DepositStatus, InvoiceKind, Organization
+from portal.review.listing import SORTS, Filters, Page, day_start, filtered, review_page
 
-
-@dataclass(frozen=True)
-class Sort:
-    label: Any
-    column: InstrumentedAttribute[Any]
-    descending: bool
-
-
-SORTS: dict[str, Sort] = {
-    "newest": Sort(_l("Newest first"), Deposit.created_at, True),
-    "oldest": Sort(_l("Oldest first"), Deposit.created_at, False),
-    "file_name": Sort(_l("File name"), Deposit.file_name, False),
-    "reference": Sort(_l("External reference"), Deposit.external_reference, False),
-}
-
-
-@dataclass(frozen=True)
-class Filters:
-    organization_id: int | None = None
-    status: DepositStatus | None = None
-    kind: InvoiceKind | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    text: str | None = None
-    sort: str = "newest"
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def filtered(visible: Select[tuple[Deposit]], filters: Filters) -> Select[tuple[Deposit]]:
-    """`visible` narrowed by `filters` (dates are whole UTC days, both ends included)."""
-    query = visible
-    if filters.organization_id is not None:
-        query = query.where(Deposit.organization_id == filters.organization_id)
-    if filters.status is not None:
-        query = query.where(Deposit.status == filters.status)
-    if filters.kind is not None:
-        query = query.where(Deposit.kind == filters.kind)
-    if filters.date_from is not None:
-        query = query.where(Deposit.created_at >= _day_start(filters.date_from))
-    if filters.date_to is not None:
-        query = query.where(Deposit.created_at < _day_start(filters.date_to + timedelta(days=1)))
-    if filters.text:
-        pattern = _like_pattern(filters.text)
-        query = query.where(
-            or_(
-                Deposit.external_reference.ilike(pattern, escape="\\"),
-                Deposit.file_name.ilike(pattern, escape="\\"),
-                # The counterparty is the API's `organization` part, kept as JSON.
-                Deposit.counterparty["name"].as_string().ilike(pattern, escape="\\"),
-            )
-        )
-    return query
-
-
-@dataclass(frozen=True)
-class Page:
-    deposits: list[Deposit]
-    next_cursor: str | None
-    previous_cursor: str | None = None  # for the page before this one, when there is one
-
-
-def encode_cursor(deposit: Deposit, sort: Sort) -> str:
-    value = getattr(deposit, sort.column.key)
-    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, deposit.id])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(text: str | None, sort: Sort) -> tuple[Any, int] | None:
-    if not text:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-        value, ident = json.loads(raw)
-        if not isinstance(value, str) or not isinstance(ident, int):
-            return None
-        if sort.column.key == "created_at":
-            moment = datetime.fromisoformat(value)
-            return (moment, ident) if moment.tzinfo is not None else None
-        return value, ident
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        return None
-
-
-def review_page(
-    visible: Select[tuple[Deposit]],
-    filters: Filters,
-    *,
-    after: str | None,
-    size: int,
-    before: str | None = None,
-) -> Page:
-    """One page of the filtered list in the chosen order, just after `after` or just before
-    `before` (the previous page).
-
-    Keyset pagination with the row-value comparison (pitfall 13): no OFFSET scan however deep.
-    """
-    sort = SORTS[filters.sort]
-    query = filtered(visible, filters)
-    key = tuple_(sort.column, Deposit.id)
-    backwards = decode_cursor(before, sort) is not None
-    cursor = decode_cursor(before, sort) if backwards else decode_cursor(after, sort)
-    # Walking backwards is walking the other order, then showing the rows the right way round.
-    descending = sort.descending != backwards
-    if cursor is not None:
-        bound = tuple_(*cursor)
-        query = query.where(key < bound if descending else key > bound)
-    order = (
-        (sort.column.desc(), Deposit.id.desc())
-        if descending
-        else (sort.column.asc(), Deposit.id.asc())
-    )
-    rows = db.session.scalars(query.order_by(*order).limit(size + 1)).all()
-    deposits = list(rows[:size])
-    more = len(rows) > size and bool(deposits)
-    if backwards:
-        deposits.reverse()
-        return Page(
-            deposits,
-            next_cursor=encode_cursor(deposits[-1], sort) if deposits else None,
-            previous_cursor=encode_cursor(deposits[0], sort) if more else None,
-        )
-    return Page(
-        deposits,
-        next_cursor=encode_cursor(deposits[-1], sort) if more else None,
-        previous_cursor=encode_cursor(deposits[0], sort)
-        if cursor is not None and deposits
-        else None,
-    )
+__all__ = ["SORTS", "Filters", "Page", "csv_lines", "review_page"]
 
 
 # The export's columns: a stable code (the English file's header, as scripts read it) and
@@ -358,11 +220,11 @@ def weekly_counts(visible: Select[tuple[Deposit]], *, weeks: int, today: date) -
     """Deposits per ISO week (Monday, UTC) and status, for the last `weeks` weeks, oldest first."""
     this_monday = today - timedelta(days=today.weekday())
     starts = [this_monday - timedelta(weeks=weeks - 1 - n) for n in range(weeks)]
-    scoped = visible.where(Deposit.created_at >= _day_start(starts[0])).subquery()
+    scoped = visible.where(Deposit.created_at >= day_start(starts[0])).subquery()
     # A portable bucket (no date_trunc on SQLite): the newest week whose start is not later.
     week_column: ColumnElement[int] = case(
         *[
-            (scoped.c.created_at >= _day_start(start), index)
+            (scoped.c.created_at >= day_start(start), index)
             for index, start in reversed(list(enumerate(starts)))
         ],
         else_=-1,

@@ -16,6 +16,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from sqlalchemy import func, select
 
 from portal import policy
 from portal.extensions import db
@@ -35,26 +36,43 @@ def reviewers_only() -> None:
     policy.require_reviewer(current_user)
 
 
-def _filter_form() -> FilterForm:
-    organizations = db.session.scalars(
-        policy.organizations_visible_to(current_user).order_by(Organization.name)
-    ).all()
-    return FilterForm(list(organizations), formdata=request.args)
+def _visible_organizations() -> list[Organization]:
+    return list(
+        db.session.scalars(
+            policy.organizations_visible_to(current_user).order_by(Organization.name)
+        )
+    )
+
+
+def _filter_form(organizations: list[Organization] | None = None) -> FilterForm:
+    if organizations is None:
+        organizations = _visible_organizations()
+    return FilterForm(organizations, formdata=request.args)
 
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    form = _filter_form()
+    organizations = _visible_organizations()
+    form = _filter_form(organizations)
     filters = form.filters()
+    # The deposits of the organizations policy lets this reviewer see, and no other.
     page = services.review_page(
-        policy.deposits_visible_to(current_user),
+        [organization.id for organization in organizations],
         filters,
         after=request.args.get("after"),
         before=request.args.get("before"),
         size=int(current_app.config.get("REVIEW_PAGE_SIZE", 50)),
+        all_organizations=db.session.scalar(select(func.count(Organization.id))),
     )
     query = {k: v for k, v in request.args.items() if k not in ("after", "before", "submit") and v}
-    return render("review/index.html", block="results", form=form, page=page, query=query)
+    return render(
+        "review/index.html",
+        block="results",
+        form=form,
+        page=page,
+        query=query,
+        organization_names={organization.id: organization.name for organization in organizations},
+    )
 
 
 @bp.get("/export.csv")

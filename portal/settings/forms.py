@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SubmitField
+from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length
 
 from portal.i18n import LANGUAGE_NAMES
 
@@ -31,3 +32,29 @@ class SettingsForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
     NOTIFICATIONS = ("notify_refusals", "notify_failures", "notify_revocations", "weekly_digest")
+
+
+class EnableTwoFactorForm(FlaskForm):
+    code = StringField(
+        _l("Code shown by the app"),
+        validators=[InputRequired(), Length(max=16)],
+        description=_l("6 digits; a new code comes every 30 seconds."),
+    )
+    submit = SubmitField(_l("Turn on two-factor sign-in"))
+
+
+def _proof() -> PasswordField:
+    return PasswordField(
+        _l("A code from your app, or your password"),
+        validators=[InputRequired(), Length(max=1024)],
+    )
+
+
+class RenewRecoveryCodesForm(FlaskForm):
+    proof = _proof()
+    submit = SubmitField(_l("Make new recovery codes"))
+
+
+class TurnOffTwoFactorForm(FlaskForm):
+    proof = _proof()
+    submit = SubmitField(_l("Turn off two-factor sign-in"))

@@ -8,18 +8,26 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required, logout_user
 
+from portal.auth import two_factor
 from portal.auth.forms import EmptyForm
 from portal.extensions import csrf
 from portal.mail import unsubscribe as links
 from portal.settings import services
 from portal.settings.forms import SettingsForm
+from portal.settings.two_factor import register_two_factor
 from portal.web import redirect_to, render
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
+register_two_factor(bp)
 
 
 def _page(form: SettingsForm, status: int = 200) -> ResponseReturnValue:
-    return render("settings/index.html", form=form, sessions_form=EmptyForm()), status
+    return render(
+        "settings/index.html",
+        form=form,
+        sessions_form=EmptyForm(),
+        two_factor=two_factor.state(current_user),
+    ), status
 
 
 @bp.get("/")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import notices
@@ -25,13 +25,13 @@ from portal.oneconnect import spec
 from portal.oneconnect.webhooks import CloudEvent
 from portal.organizations.services import mark_revoked
 
-# Decisions apply to deposits that reached OneConnect (or may have); a Duplicate names someone
-# else's document, whose decisions are not ours.
-_DECIDABLE = (
-    DepositStatus.QUEUED,
-    DepositStatus.SENT,
-    DepositStatus.ACCEPTED,
-    DepositStatus.REFUSED,
+# Decisions apply to deposits that reached OneConnect (or may have: a Failed one whose answer
+# was lost); a Duplicate names someone else's document, whose decisions are not ours.
+_DECIDABLE = or_(
+    Deposit.status.in_(
+        (DepositStatus.QUEUED, DepositStatus.SENT, DepositStatus.ACCEPTED, DepositStatus.REFUSED)
+    ),
+    and_(Deposit.status == DepositStatus.FAILED, Deposit.maybe_delivered.is_(True)),
 )
 
 # Two decisions at the same instant: Refused wins over Accepted (CONTRACT.md), then the larger id.
@@ -121,7 +121,7 @@ def _find_deposit(data: dict[str, object]) -> Deposit | None:
         .join(Organization)
         .where(
             func.lower(Organization.integration_id) == integration_id.lower(),
-            Deposit.status.in_(_DECIDABLE),
+            _DECIDABLE,
         )
         .with_for_update(of=Deposit)
     )

@@ -52,6 +52,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("auth.login", "GET"): "ok go go go go go",
     ("auth.login_submit", "POST"): "act act act act act act",
     ("auth.register", "GET"): "ok go go go go go",
+    # The code step after a right password: without one, back to the password step.
+    ("auth.second_step", "GET"): "L go go go go go",
+    ("auth.second_step_submit", "POST"): "L act act act act act",
     ("auth.register_submit", "POST"): "act act act act act act",
     # Signing out ends on the login page whoever asks.
     ("auth.logout", "POST"): "L L L L L L",
@@ -64,6 +67,11 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("settings.index", "GET"): "L ok ok ok ok ok",
     ("settings.save", "POST"): "L act act act act act",
     ("settings.end_sessions", "POST"): "L L L L L L",
+    # Each account's own two-factor sign-in.
+    ("settings.two_factor", "GET"): "L ok ok ok ok ok",
+    ("settings.enable_two_factor", "POST"): "L act act act act act",
+    ("settings.renew_recovery_codes", "POST"): "L act act act act act",
+    ("settings.turn_off_two_factor", "POST"): "L act act act act act",
     # An e-mail's unsubscribe link: the signed token is the right, no session needed.
     ("settings.unsubscribe", "GET"): "ok ok ok ok ok ok",
     ("settings.unsubscribe_now", "POST"): "ok ok ok ok ok ok",
@@ -110,6 +118,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("review.dashboard", "GET"): REVIEW_LIST,
     ("review.detail", "GET"): REVIEW_OBJECT,
     ("admin.index", "GET"): ADMIN_PAGE,
+    ("admin.send_waiting_now", "POST"): ADMIN_ACTION,
     ("admin.users", "GET"): ADMIN_PAGE,
     ("admin.create_user", "POST"): ADMIN_ACTION,
     ("admin.user", "GET"): ADMIN_PAGE,
@@ -118,6 +127,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("admin.deactivate", "POST"): ADMIN_ACTION,
     ("admin.reactivate", "POST"): ADMIN_ACTION,
     ("admin.reset_password", "POST"): ADMIN_ACTION,
+    ("admin.reset_two_factor", "POST"): ADMIN_ACTION,
     ("admin.organizations_index", "GET"): ADMIN_PAGE,
     ("admin.organization", "GET"): ADMIN_PAGE,
     ("admin.refresh", "POST"): ADMIN_ACTION,

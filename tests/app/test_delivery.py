@@ -359,9 +359,12 @@ def test_two_senders_racing_for_one_queue_send_each_deposit_once(
     assert {db.session.get(Deposit, i).attempts for i in ids} == {1}
 
 
-def _worker_process(database_url: str, app: Flask, sandbox: Any) -> subprocess.Popen[bytes]:
+def _worker_process(
+    database_url: str, app: Flask, sandbox: Any, **settings: str
+) -> subprocess.Popen[bytes]:
     environment = {
         **os.environ,
+        **settings,
         "PORTAL_DATABASE_URL": database_url,
         "PORTAL_SECRET_KEY": "worker-test",
         "PORTAL_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEY,
@@ -394,7 +397,8 @@ def test_a_worker_killed_in_the_middle_of_a_send_is_taken_over_without_a_duplica
 ) -> None:
     [deposit_id] = queue(app, organization, count=1)
     sandbox.state.faults.hang_next(3.0)  # the upstream holds the call, then carries it out
-    worker = _worker_process(database_url, app, sandbox)
+    lease = {"PORTAL_SENDER_LEASE_SECONDS": "6"}
+    worker = _worker_process(database_url, app, sandbox, **lease)
     try:
         _wait_for(lambda: db.session.get(Deposit, deposit_id).answer_pending)
         time.sleep(0.3)  # the request is on the wire
@@ -402,15 +406,10 @@ def test_a_worker_killed_in_the_middle_of_a_send_is_taken_over_without_a_duplica
         worker.wait(timeout=10)
         stuck = db.session.get(Deposit, deposit_id)
         assert stuck.status is DepositStatus.QUEUED and stuck.claimed_by is not None
-        # The dead worker's lease runs out (two minutes in production; now here).
-        db.session.execute(
-            update(Deposit)
-            .where(Deposit.id == deposit_id)
-            .values(claim_expires_at=utcnow() - timedelta(seconds=1))
-        )
-        db.session.commit()
-        replacement = _worker_process(database_url, app, sandbox)
+        assert stuck.claim_expires_at <= utcnow() + timedelta(seconds=6)
+        replacement = _worker_process(database_url, app, sandbox, **lease)
         try:
+            # Taken over once the dead worker's lease has run out: seconds, not minutes.
             _wait_for(lambda: db.session.get(Deposit, deposit_id).status is DepositStatus.SENT)
         finally:
             replacement.send_signal(signal.SIGTERM)
@@ -518,4 +517,4 @@ def test_a_retry_after_beyond_the_window_still_leaves_a_last_attempt(
     Sender(app).run_once()
     deposit = db.session.get(Deposit, deposit_id, populate_existing=True)
     assert deposit.status is DepositStatus.QUEUED
-    assert deposit.next_attempt_at == queued_at + delivery.DELIVERY_WINDOW
+    assert deposit.next_attempt_at == queued_at + delivery.timing().window

@@ -195,3 +195,87 @@ def test_existing_accounts_get_every_notice_and_no_summary_and_the_outbox_comes_
     columns = {c["name"] for c in sa.inspect(db.engine).get_columns("users")}
     assert not columns & {"notify_refusals", "weekly_digest", "pages_locale"}
     assert db.session.execute(sa.text("SELECT email FROM users")).scalar_one() == "old@example.test"
+
+
+def test_two_factor_tables_come_and_go_with_0013(empty_app: Flask) -> None:
+    upgrade(revision="0012")
+    db.session.execute(
+        sa.text(
+            "INSERT INTO users (email, password_hash, role, active, created_at)"
+            " VALUES ('staff@example.test', 'x', 'staff', true, CURRENT_TIMESTAMP)"
+        )
+    )
+    db.session.commit()
+    db.session.remove()
+    upgrade(revision="0013")
+    user_id = db.session.execute(sa.text("SELECT id FROM users")).scalar_one()
+    db.session.execute(
+        sa.text(
+            "INSERT INTO two_factor (user_id, secret_encrypted, created_at, last_step)"
+            " VALUES (:user, :secret, CURRENT_TIMESTAMP, :step)"
+        ),
+        # A time step beyond 32 bits: the column holds any step until the year 6000 and more.
+        {"user": user_id, "secret": b"encrypted", "step": 2**33},
+    )
+    insert_code = sa.text(
+        "INSERT INTO two_factor_recovery_codes (user_id, code_sha256, created_at)"
+        " VALUES (:user, :digest, CURRENT_TIMESTAMP)"
+    )
+    db.session.execute(insert_code, {"user": user_id, "digest": "a" * 64})
+    db.session.commit()
+    assert db.session.execute(sa.text("SELECT last_step FROM two_factor")).scalar_one() == 2**33
+    with pytest.raises(sa.exc.IntegrityError):  # one user never holds the same code twice
+        db.session.execute(insert_code, {"user": user_id, "digest": "a" * 64})
+        db.session.commit()
+    db.session.rollback()
+    db.session.remove()
+
+    downgrade(revision="0012")
+    tables = set(sa.inspect(db.engine).get_table_names())
+    assert not tables & {"two_factor", "two_factor_recovery_codes"}
+    assert db.session.execute(sa.text("SELECT email FROM users")).scalar_one() == (
+        "staff@example.test"
+    )
+
+
+def _deposit_indexes() -> set[str]:
+    return {index["name"] for index in sa.inspect(db.engine).get_indexes("deposits")}
+
+
+def test_0014_folds_the_search_text_of_existing_deposits_and_indexes_the_review(
+    empty_app: Flask,
+) -> None:
+    db.session.remove()
+    upgrade(revision="0013")
+    db.session.execute(
+        sa.text(
+            "INSERT INTO organizations (name, integration_id, integration_secret_encrypted,"
+            " status, created_at) VALUES ('O', 'i-0014', 'x', 'active', CURRENT_TIMESTAMP)"
+        )
+    )
+    db.session.commit()
+    organization_id = db.session.execute(
+        sa.text("SELECT id FROM organizations WHERE integration_id = 'i-0014'")
+    ).scalar_one()
+    _insert_deposit(organization_id, "FA-Été", "null", json.dumps({"name": "Œuvres Électriques"}))
+    _insert_deposit(organization_id, "R2", "null", "null")
+    db.session.remove()
+
+    upgrade(revision="0014")
+    rows = db.session.execute(
+        sa.text("SELECT search_text, counterparty_name FROM deposits ORDER BY external_reference")
+    ).all()
+    assert rows[0] == ("f.pdf fa-ete oeuvres electriques", "Œuvres Électriques")
+    assert rows[1] == ("f.pdf r2", None)
+    assert {"ix_deposits_created", "ix_deposits_org_file_name"} <= _deposit_indexes()
+    if db.engine.dialect.name == "postgresql":
+        assert "ix_deposits_search_text_trgm" in _deposit_indexes()
+        assert "ix_deposits_search_trgm" not in _deposit_indexes()
+    db.session.remove()
+
+    downgrade(revision="0013")
+    assert "search_text" not in {c["name"] for c in sa.inspect(db.engine).get_columns("deposits")}
+    assert "ix_deposits_created" not in _deposit_indexes()
+    if db.engine.dialect.name == "postgresql":
+        assert "ix_deposits_search_trgm" in _deposit_indexes()
+    assert db.session.execute(sa.text("SELECT count(*) FROM deposits")).scalar_one() == 2

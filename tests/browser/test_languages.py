@@ -10,17 +10,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LivePortal, open_form_sections
+from tests.browser.conftest import LivePortal, browser_tab, open_form_sections
 from tests.support import invoices
 
 
 @pytest.fixture
 def french_page(browser: Any, live_portal: LivePortal) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_portal.url, locale="fr-FR")
-    context.set_default_timeout(10_000)
-    tab = context.new_page()
-    yield tab
-    context.close()
+    with browser_tab(browser, live_portal, "fr-FR") as tab:
+        yield tab
 
 
 def fill_line(page: Page, index: int, **values: str) -> None:

@@ -40,6 +40,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "auth.forgot_password": ("anonymous",),
     "auth.reset_password": ("anonymous",),
     "settings.index": ("member", "staff", "admin"),
+    "settings.two_factor": ("member", "staff", "admin"),
     "settings.unsubscribe": ("anonymous",),
     "organizations.index": ("member", "staff", "admin"),
     "organizations.new": ("member",),
@@ -71,6 +72,9 @@ NOT_PAGES = {
     "main.home": "redirects to the user's first page",
     "main.healthz": "a JSON answer for load balancers",
     "main.favicon": "the icon",
+    # Reached only between a right password and its code: tests/browser/test_two_factor.py
+    # looks at it (both sizes, both languages, axe), and at the recovery codes page.
+    "auth.second_step": "the code step of signing in, checked by test_two_factor.py",
     "deposits.check_field": "an htmx fragment of the deposit form",
     "deposits.counterparty_suggestions": "an htmx fragment of the deposit form",
     "deposits.counterparty_fill": "an htmx fragment of the deposit form",

@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from flask import current_app
+from portal.deposits.storage.store import checked_key, new_key
 
 
 class FileStore:
+    """A folder (local, or shared by every instance over NFS or similar)."""
+
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
 
     def path_for(self, key: str) -> Path:
-        if not key.isalnum():  # keys are ours (uuid hex); refuse anything that could walk paths
-            raise ValueError("invalid storage key")
+        checked_key(key)
         return self.root / key[:2] / key
 
     def save(self, stream: BinaryIO) -> str:
         """Write the stream to disk and fsync it (file and folder); returns the new key."""
-        key = uuid.uuid4().hex
+        key = new_key()
         path = self.path_for(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".part")
@@ -46,7 +48,9 @@ class FileStore:
     def delete(self, key: str) -> None:
         self.path_for(key).unlink(missing_ok=True)
 
-
-def file_store() -> FileStore:
-    """The store the running app is configured with (PORTAL_STORAGE_DIR)."""
-    return FileStore(current_app.config["STORAGE_DIR"])
+    @contextmanager
+    def local_path(self, key: str) -> Iterator[Path]:
+        path = self.path_for(key)
+        if not path.is_file():
+            raise FileNotFoundError(2, "No such stored file", str(path))
+        yield path  # already on this machine: no copy
