@@ -59,9 +59,10 @@ pot: $(VENV)/.installed
 messages: pot
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i $(POT) -d portal/translations -l fr
 
-bench: $(VENV)/.installed
-	$(BIN)/python -m bench.history
-	$(BIN)/python -m bench.review
+# One table of the portal's pages against a bare Flask page of the same size (bench/speed.py):
+# SQLite by default, PostgreSQL with PORTAL_BENCH_DATABASE_URL; PORTAL_BENCH_SCALE=0.05 is quick.
+bench: $(VENV)/.installed $(VENDOR)/.installed $(CATALOGUE).mo
+	$(BIN)/python -m bench.speed
 	$(BIN)/python -m bench.uploads
 	$(BIN)/python -m bench.reading
 

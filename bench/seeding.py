@@ -27,21 +27,28 @@ from portal.models.search import search_text
 from portal.passwords import hash_password
 
 STATUSES = list(DepositStatus)
+# One key for the seeding process and the served portal (they read the same secrets).
+BENCH_KEY = os.environ.setdefault("PORTAL_BENCH_KEY", Fernet.generate_key().decode())
 
 
-def build_app(folder: Path) -> Flask:
+def bench_database_url(folder: Path) -> str:
     """SQLite in `folder`, or PORTAL_BENCH_DATABASE_URL (an empty PostgreSQL database)."""
-    url = os.environ.get("PORTAL_BENCH_DATABASE_URL") or f"sqlite:///{folder / 'bench.sqlite3'}"
+    return os.environ.get("PORTAL_BENCH_DATABASE_URL") or f"sqlite:///{folder / 'bench.sqlite3'}"
+
+
+def build_app(folder: Path, url: str | None = None) -> Flask:
+    """The portal on the bench's database (see bench_database_url), without its sender."""
     return create_app(
         {
             "INSTANCE_PATH": folder,
-            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_DATABASE_URI": url or bench_database_url(folder),
             "SECRET_KEY": "bench",
-            "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "ENCRYPTION_KEYS": BENCH_KEY,
             "ONECONNECT_API_BASE": "http://127.0.0.1:9/v1",
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "SENDER_IN_PROCESS": False,
+            "TWO_FACTOR_REQUIRED": "",
         }
     )
 

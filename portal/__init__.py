@@ -40,10 +40,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     _init_oneconnect(app)
     _register_blueprints(app)
 
-    from portal import cli, errors, security_headers
+    from portal import assets, cli, errors, security_headers
 
     errors.init_app(app)
     security_headers.init_app(app)
+    assets.init_app(app)
     cli.init_app(app)
     _init_mail(app)
     if app.config["ONECONNECT_EMBEDDED"]:
