@@ -45,6 +45,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     security_headers.init_app(app)
     assets.init_app(app)
+    _init_observability(app)
     cli.init_app(app)
     _init_mail(app)
     if app.config["ONECONNECT_EMBEDDED"]:
@@ -58,6 +59,15 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
         start_in_process(app)
     return app
+
+
+def _init_observability(app: Flask) -> None:
+    from portal.observability import logs, metrics, readiness, requests_log
+
+    logs.configure(str(app.config["LOG_LEVEL"]), configuration.secrets_of(app.config))
+    requests_log.init_app(app)
+    app.register_blueprint(metrics.bp)
+    app.register_blueprint(readiness.bp)
 
 
 def _init_extensions(app: Flask) -> None:

@@ -65,6 +65,8 @@ def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, obje
         "PORTAL_SMTP_CA_FILE": "SMTP_CA_FILE",
         "PORTAL_MAIL_FROM": "MAIL_FROM",
         "PORTAL_BASE_URL": "BASE_URL",
+        "PORTAL_LOG_LEVEL": "LOG_LEVEL",
+        "PORTAL_METRICS_TOKEN": "METRICS_TOKEN",
     }
     if env.get("PORTAL_DEFAULT_LOCALE"):
         config["DEFAULT_LOCALE"] = _locale_setting(env["PORTAL_DEFAULT_LOCALE"])
@@ -283,4 +285,23 @@ BASE_CONFIG: dict[str, object] = {
     "MAILBOX_PORT": DEFAULT_MAILBOX_PORT,
     "MAIL_FROM": None,
     "BASE_URL": None,
+    # JSON log lines on stdout at this level and above (PORTAL_LOG_LEVEL).
+    "LOG_LEVEL": "INFO",
+    # /metrics answers only with `Authorization: Bearer <this>`; unset, it is not published.
+    "METRICS_TOKEN": None,
 }
+
+
+def secrets_of(config: Mapping[str, object]) -> list[str]:
+    """The configured secrets, which no log line may carry (they are masked if one tries)."""
+    values = [
+        config.get("SECRET_KEY"),
+        config.get("ONECONNECT_CLIENT_SECRET"),
+        config.get("S3_SECRET_ACCESS_KEY"),
+        config.get("METRICS_TOKEN"),
+        *str(config.get("ENCRYPTION_KEYS") or "").split(","),
+    ]
+    smtp = str(config.get("SMTP_URL") or "")
+    if "@" in smtp and ":" in smtp.split("@")[0].split("//")[-1]:
+        values.append(smtp.split("@")[0].split("//")[-1].split(":", 1)[1])
+    return [str(value).strip() for value in values if value]

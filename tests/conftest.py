@@ -59,6 +59,29 @@ def postgres_database(prefix: str) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_any_log_line() -> Iterator[None]:
+    """Every log line the whole run writes is searched, at the end, for the secrets it used:
+    passwords, keys, integration secrets and access tokens. One found fails the run."""
+    import logging
+
+    from portal.sandbox import DEFAULT_CLIENT_SECRET
+    from tests.support import log_scan
+    from tests.support.s3 import SECRET_ACCESS_KEY
+
+    secrets = {factories.PASSWORD, TEST_ENCRYPTION_KEY, DEFAULT_CLIENT_SECRET, SECRET_ACCESS_KEY}
+    collector = log_scan.Collector()
+    root = logging.getLogger()
+    root.addHandler(collector)
+    try:
+        with log_scan.sandbox_secrets_remembered(secrets):
+            yield
+    finally:
+        root.removeHandler(collector)
+    leaked = log_scan.leaks(collector.lines, secrets)
+    assert not leaked, f"{len(leaked)} log lines carry a secret, the first: {leaked[0]}"
+
+
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database at the latest migration: a SQLite template file, or a fresh PostgreSQL one."""

@@ -32,7 +32,9 @@ from portal.models import (
     StaffAssignment,
     User,
     WebhookEvent,
+    utcnow,
 )
+from portal.observability import readiness
 from portal.organizations import services as organizations
 from portal.web import redirect_to, render
 
@@ -92,6 +94,8 @@ def index() -> ResponseReturnValue:
         failing_webhooks=failing or 0,
         queue=deposit_delivery.queue_stats(),
         send_now_form=EmptyForm(),
+        senders=readiness.recent_senders(),
+        alive_since=utcnow() - readiness.ALIVE_WITHIN,
         mail=mail_counts(),
         mail_statuses=MailStatus,
     )

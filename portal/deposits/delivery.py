@@ -4,6 +4,7 @@ the retry policy. The deposit's own lifecycle (received, retried) is in services
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,8 @@ from portal.mail import notifications
 from portal.models import Deposit, DepositEvent, DepositEventKind, DepositStatus, utcnow
 from portal.models.deposits import ATTEMPT_BY
 from portal.notices import Notice
+from portal.observability.counters import ATTEMPTS, RECOGNISED
+from portal.observability.readiness import upstream_contact
 from portal.oneconnect import errors as upstream
 from portal.oneconnect.client import OneConnectClient
 from portal.organizations.services import mark_revoked, organization_revoked_message
@@ -165,7 +168,9 @@ def _deliver(
     deposit.attempts += 1
     db.session.commit()  # no transaction stays open during the call
 
+    started = time.perf_counter()
     outcome = _attempt(upload, client, store, budget or settings.attempt_budget)
+    _observe(deposit_id, deposit.attempts, outcome, time.perf_counter() - started, claim)
 
     if not leases.renew(Deposit, deposit_id, claim, settings.lease):
         # Our lease ran out and another sender took over: its outcome is the one that counts.
@@ -174,6 +179,32 @@ def _deliver(
     deposit = db.session.get(Deposit, deposit_id, populate_existing=True)
     _record_outcome(deposit, outcome)
     return _release(deposit)
+
+
+def _observe(
+    deposit_id: int,
+    attempt: int,
+    outcome: str | upstream.OneConnectError,
+    seconds: float,
+    claim: str,
+) -> None:
+    """One log line and one count per attempt; whether OneConnect answered, for readiness."""
+    name = "sent" if isinstance(outcome, str) else outcome.code
+    status = None if isinstance(outcome, str) else outcome.status
+    ATTEMPTS.labels(outcome=name).inc()
+    if not isinstance(outcome, StoredFileUnreadable | FileStoreUnavailable):
+        upstream_contact(ok=not isinstance(outcome, upstream.TransientError))
+    log.info(
+        "delivery attempt",
+        extra={
+            "deposit_id": deposit_id,
+            "attempt": attempt,
+            "outcome": name,
+            "upstream_status": status,
+            "duration_ms": round(seconds * 1000, 1),
+            "worker": leases.owner_of(claim),
+        },
+    )
 
 
 def _fail_on_internal_error(deposit_id: int, claim: str) -> Deposit | None:
@@ -345,6 +376,7 @@ def _record_sent(deposit: Deposit, document_id: str, note: Notice | None = None)
 def _record_duplicate(deposit: Deposit, duplicate: upstream.DuplicateReference) -> None:
     if deposit.maybe_delivered and duplicate.document_id:
         # An earlier attempt reached OneConnect but its answer was lost: this is our document.
+        RECOGNISED.inc()
         _record_sent(deposit, duplicate.document_id, Notice("deposit.recognised"))
         return
     deposit.status = DepositStatus.DUPLICATE

@@ -15,6 +15,7 @@ import signal
 import socket
 import threading
 import time
+from datetime import datetime
 from types import FrameType
 
 import click
@@ -24,6 +25,8 @@ from portal.deposits import delivery, drafts, reading
 from portal.deposits.storage import file_store
 from portal.extensions import db
 from portal.mail import sender as mail_sender
+from portal.models import utcnow
+from portal.observability import readiness
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +40,15 @@ class Sender:
         self.app = app
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.poll_interval = poll_interval
+        self.started_at = utcnow()
+        self._last_beat: datetime | None = None
 
     def run_once(self) -> int:
         """Send every deposit that is due (up to BATCH), and now and then delete expired drafts;
         returns how many deposits were attempted."""
         with self.app.app_context():
             try:
+                self._last_beat = readiness.beat(self.name, self.started_at, self._last_beat)
                 attempted = self._send_due()
                 attempted += mail_sender.run_round(self.name, batch=BATCH)
                 attempted += self._read_one_photo()

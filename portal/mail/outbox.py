@@ -29,6 +29,7 @@ from portal.mail import messages, rendering
 from portal.mail.transport import Connection, MailError, SmtpSettings
 from portal.models import MailKind, MailStatus, OutgoingMail, User, utcnow
 from portal.notices import Notice
+from portal.observability.counters import MAILS
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,7 @@ def deliver(mail_id: int, claim: str, connection: Connection) -> OutgoingMail | 
         mail.last_error = None
         mail.next_attempt_at = None
         mail.secret = None
+        MAILS.labels(event="sent").inc()
         log.info(
             "mail %s (%s) sent to %s through %s, %s",
             mail.id,
@@ -207,6 +209,7 @@ def _refused(error: MailError) -> Notice:
 
 
 def _schedule_retry(mail: OutgoingMail, error: MailError) -> None:
+    MAILS.labels(event="deferred").inc()
     now = utcnow()
     deadline = mail.queued_at + WINDOW
     if now >= deadline:
@@ -232,6 +235,7 @@ def _expired(mail: OutgoingMail) -> Notice:
 
 
 def _fail(mail: OutgoingMail, reason: Notice) -> None:
+    MAILS.labels(event="failed").inc()
     mail.status = MailStatus.FAILED
     mail.last_error = reason
     mail.next_attempt_at = None

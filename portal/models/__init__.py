@@ -10,6 +10,7 @@ from portal.models.deposits import (
     InvoiceKind,
 )
 from portal.models.drafts import Draft
+from portal.models.heartbeats import WorkerHeartbeat
 from portal.models.mail import MailKind, MailStatus, OutgoingMail
 from portal.models.organizations import (
     Membership,
@@ -50,5 +51,6 @@ __all__ = [
     "User",
     "UserSession",
     "WebhookEvent",
+    "WorkerHeartbeat",
     "utcnow",
 ]

@@ -17,6 +17,7 @@ import jwt
 import requests
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from portal.observability.counters import JWKS_FETCHES
 from portal.oneconnect import spec
 
 logger = logging.getLogger(__name__)
@@ -143,6 +144,7 @@ class JwksCache:
         except (requests.RequestException, ValueError, jwt.PyJWTError) as exc:
             logger.warning("OneConnect JWKS refresh failed: %s", exc)
         finally:
+            JWKS_FETCHES.labels(result="ok" if keys is not None else "failed").inc()
             with self._lock:
                 self._fetching = False
                 now = self._clock()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import csrf, db
 from portal.notices import Notice
+from portal.observability.counters import WEBHOOKS
 from portal.oneconnect.webhooks import (
     KeysUnavailable,
     NotACloudEvent,
@@ -26,7 +27,24 @@ MAX_WEBHOOK_BYTES = 1_000_000
 RETRY_AFTER_SECONDS = "30"
 
 
+_OUTCOMES = {
+    202: "accepted",
+    200: "duplicate",
+    400: "not_a_cloudevent",
+    401: "refused",
+    413: "too_large",
+    503: "deferred",
+}
+
+
 def _answer(code: int, **body: object) -> Response:
+    """The answer OneConnect gets; each one counted and logged with the event it was about."""
+    outcome = _OUTCOMES.get(code, str(code))  # a few fixed words: bounded metric labels
+    WEBHOOKS.labels(outcome=outcome).inc()
+    log.info(
+        "webhook",
+        extra={"status": code, "outcome": outcome, "event_id": g.get("webhook_event_id")},
+    )
     response = jsonify(body)
     response.status_code = code
     if code == 503:
@@ -57,6 +75,7 @@ def one_connect() -> ResponseReturnValue:
         event = parse_cloudevent(body)
     except NotACloudEvent as error:
         return _answer(400, error=f"not a CloudEvent: {error}")
+    g.webhook_event_id = event.id
     try:
         services.record_event(event, body, _verification_note(claims))
     except services.DuplicateEvent:

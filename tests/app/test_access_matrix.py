@@ -45,6 +45,9 @@ ADMIN_ACTION = "L 404 404 404 404 act"
 EXPECTED: dict[tuple[str, str], str] = {
     ("main.home", "GET"): "L go go go go go",
     ("main.healthz", "GET"): "ok ok ok ok ok ok",
+    ("readiness.readyz", "GET"): "ok ok ok ok ok ok",
+    # Published only with PORTAL_METRICS_TOKEN (tests/app/test_observability.py), to no role.
+    ("observability.metrics", "GET"): "404 404 404 404 404 404",
     # Browsers ask for /favicon.ico whoever is signed in: it answers with the static SVG.
     ("main.favicon", "GET"): "ok ok ok ok ok ok",
     # The language switch answers everyone with a way back to their page.

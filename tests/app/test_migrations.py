@@ -279,3 +279,16 @@ def test_0014_folds_the_search_text_of_existing_deposits_and_indexes_the_review(
     if db.engine.dialect.name == "postgresql":
         assert "ix_deposits_search_trgm" in _deposit_indexes()
     assert db.session.execute(sa.text("SELECT count(*) FROM deposits")).scalar_one() == 2
+
+
+def test_heartbeats_and_attempt_makers_come_and_go_with_0015_and_0016(empty_app: Flask) -> None:
+    upgrade(revision="0016")
+    tables = sa.inspect(db.engine)
+    assert "worker_heartbeats" in tables.get_table_names()
+    assert "made_by" in {column["name"] for column in tables.get_columns("deposit_events")}
+    db.session.remove()
+
+    downgrade(revision="0014")
+    tables = sa.inspect(db.engine)
+    assert "worker_heartbeats" not in tables.get_table_names()
+    assert "made_by" not in {column["name"] for column in tables.get_columns("deposit_events")}

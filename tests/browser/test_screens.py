@@ -71,6 +71,8 @@ PAGES: dict[str, tuple[str, ...]] = {
 NOT_PAGES = {
     "main.home": "redirects to the user's first page",
     "main.healthz": "a JSON answer for load balancers",
+    "readiness.readyz": "a JSON answer for load balancers",
+    "observability.metrics": "Prometheus's text, behind a token",
     "main.favicon": "the icon",
     # Reached only between a right password and its code: tests/browser/test_two_factor.py
     # looks at it (both sizes, both languages, axe), and at the recovery codes page.
