@@ -12,7 +12,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as configuration
-from portal import i18n, notices
+from portal import i18n, notices, page_parts
 from portal.auth.sessions import forget_loaded_user
 from portal.deposits.staging import allow_large_form
 from portal.encryption import SecretBox
@@ -94,6 +94,7 @@ def _init_extensions(app: Flask) -> None:
     app.before_request(i18n.remember_pages_language)  # after the user is read afresh
     app.extensions["secret_box"] = SecretBox(str(app.config["ENCRYPTION_KEYS"]))
     app.jinja_env.filters["reason"] = notices.reason_words
+    page_parts.init_app(app)
 
 
 def _init_oneconnect(app: Flask) -> None:

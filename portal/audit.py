@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import has_request_context, request
-from flask_babel import lazy_gettext as _l
 
+from portal.catalogue import lazy_gettext as _l
 from portal.extensions import db
 from portal.models import AuditEvent, Organization, User
 

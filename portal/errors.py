@@ -6,9 +6,9 @@ import logging
 import uuid
 
 from flask import Flask, Response, current_app, g, request
-from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from portal.catalogue import gettext as _
 from portal.extensions import db
 from portal.web import render, wants_fragment
 

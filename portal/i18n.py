@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from babel import Locale, numbers
+from babel.dates import parse_pattern
 from babel.lists import format_list
 from flask import Flask, Response, current_app, has_request_context, redirect, request
 from flask_babel import (
-    format_currency,
     format_date,
-    format_datetime,
     format_decimal,
-    get_locale,
-    gettext,
-    ngettext,
     refresh,
 )
 from flask_login import current_user
@@ -25,6 +22,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import AnyOf
 
+from portal import catalogue
+from portal.catalogue import gettext, ngettext, page_babel_locale
 from portal.extensions import babel, db
 from portal.web import local_path
 
@@ -40,6 +39,10 @@ LANGUAGE_NAMES = {"fr": "Français", "en": "English"}  # each in its own languag
 _DATETIME_PATTERNS = {"fr": "dd/MM/yyyy HH:mm", "en": "MMM d, yyyy, h:mm a"}
 _DATE_PATTERNS = {"fr": "dd/MM/yyyy", "en": "MMM d, yyyy"}
 _AMOUNT_PATTERN = "#,##0.00"
+# Parsed once: the list pages format a moment on every row (Babel's parsing and locale lookups
+# cost more than the formatting).
+_BABEL_LOCALES = {code: Locale.parse(code) for code in LOCALES}
+_DATETIME_FORMATS = {code: parse_pattern(pattern) for code, pattern in _DATETIME_PATTERNS.items()}
 
 
 def supported(value: str | None) -> str | None:
@@ -78,7 +81,12 @@ def select_locale() -> str:
 
 
 def page_locale() -> str:
-    return str(get_locale() or DEFAULT_LOCALE)
+    locale = page_babel_locale()
+    return locale.language if locale is not None else DEFAULT_LOCALE
+
+
+def _babel_locale() -> Locale:
+    return page_babel_locale() or _BABEL_LOCALES[DEFAULT_LOCALE]
 
 
 def remember_pages_language() -> None:
@@ -107,7 +115,10 @@ def format_when(moment: datetime | None) -> str:
     """01/12/2026 19:43 in French, Dec 1, 2026, 7:43 PM in English; Europe/Paris time."""
     if moment is None:
         return ""
-    return format_datetime(moment, _DATETIME_PATTERNS[page_locale()])
+    if moment.tzinfo is None:  # the database's times are UTC
+        moment = moment.replace(tzinfo=UTC)
+    locale = _babel_locale()
+    return _DATETIME_FORMATS[locale.language].apply(moment.astimezone(PARIS), locale)
 
 
 def format_day(day: date | datetime | str | None) -> str:
@@ -134,7 +145,7 @@ def format_money(value: Decimal | float | int | None, currency: str = "EUR") -> 
     """An amount with its currency: 1 234,56 € in French, €1,234.56 in English."""
     if value is None:
         return ""
-    return format_currency(value, currency or "EUR")
+    return numbers.format_currency(value, currency or "EUR", locale=_babel_locale())
 
 
 def format_count(value: int | float | Decimal | None) -> str:
@@ -214,6 +225,7 @@ def init_app(app: Flask) -> None:
     # Outside a request (the sender, the command line) words are chosen in the default language.
     app.config["BABEL_DEFAULT_LOCALE"] = supported(app.config["DEFAULT_LOCALE"]) or DEFAULT_LOCALE
     babel.init_app(app, locale_selector=select_locale)
+    catalogue.install(app.jinja_env)
     # Flask-Babel caches the choice on `g`, which lives as long as the application context: one
     # held across requests (tests, a worker) would keep the first request's language.
     app.before_request(refresh)

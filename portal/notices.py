@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy.types import Text, TypeDecorator
 
+from portal.catalogue import gettext
+from portal.catalogue import lazy_gettext as _l
 from portal.i18n import format_when
 from portal.oneconnect import errors as upstream
 from portal.oneconnect import spec

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import lazy_gettext as _l
 from wtforms import Field, Form, ValidationError
 
+from portal.catalogue import lazy_gettext as _l
 from portal.passwords import is_common
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from portal.catalogue import lazy_gettext as _l
 from portal.models import MailStatus, Role
 from portal.passwords import MIN_PASSWORD_LENGTH
 from portal.validators import EmailAddress, NotCommonPassword

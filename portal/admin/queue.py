@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import ngettext
 from flask_login import current_user
 
 from portal import audit
 from portal.auth.forms import EmptyForm
+from portal.catalogue import ngettext
 from portal.deposits import delivery
 from portal.extensions import db
 from portal.web import redirect_to

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import Select, select, tuple_
 
 from portal import audit
 from portal.auth import services as accounts
 from portal.auth import sessions
+from portal.catalogue import gettext as _
 from portal.extensions import db
 from portal.models import (
     AuditEvent,

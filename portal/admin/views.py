@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -22,6 +21,7 @@ from portal.admin.mail import mail_counts, register_mail
 from portal.admin.queue import register_queue
 from portal.auth import two_factor
 from portal.auth.forms import EmptyForm
+from portal.catalogue import gettext as _
 from portal.deposits import delivery as deposit_delivery
 from portal.extensions import db
 from portal.models import (

@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
-
 from portal import audit
+from portal.catalogue import gettext
+from portal.catalogue import lazy_gettext as _l
 from portal.i18n import LANGUAGE_NAMES
 from portal.models import AuditEvent, OrganizationStatus, ProcessingOutcome, Role
 from portal.notices import reason_words

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
+from portal.catalogue import lazy_gettext as _l
 from portal.passwords import MIN_PASSWORD_LENGTH
 from portal.validators import EmailAddress, NotCommonPassword
 

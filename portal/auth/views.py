@@ -7,8 +7,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, flash, make_response, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal import audit
@@ -21,6 +19,8 @@ from portal.auth.forms import (
     ResetPasswordForm,
     SecondStepForm,
 )
+from portal.catalogue import gettext as _
+from portal.catalogue import ngettext
 from portal.extensions import htmx, limiter, login_manager
 from portal.models import User
 from portal.web import redirect_to, render, safe_next

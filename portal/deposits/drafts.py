@@ -9,9 +9,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import BinaryIO
 
-from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
+from portal.catalogue import gettext as _
 from portal.config import MAX_FILES
 from portal.deposits.files import InspectedFile, InvalidInvoiceFile, inspect_upload
 from portal.deposits.photos import join_photos

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
@@ -21,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 from portal import policy
 from portal.accounting.amounts import CENT
 from portal.accounting.entries import Totals, payload_totals
+from portal.catalogue import gettext as _
 from portal.deposits import counterparties
 from portal.deposits.forms import DepositForm, posted_line_indices
 from portal.deposits.lines import LINE_FIELDS, MAX_LINES

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import Field, Form, StringField, ValidationError
 
@@ -23,6 +22,7 @@ from portal.accounting.amounts import (
 )
 from portal.accounting.entries import EUR
 from portal.accounting.identifiers import normalize_siren, siren_valid
+from portal.catalogue import lazy_gettext as _l
 
 
 def whole(pattern: re.Pattern[str]) -> str:

@@ -11,10 +11,10 @@ from typing import BinaryIO
 
 import filetype
 import pikepdf
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from PIL import Image
 
+from portal.catalogue import gettext as _
+from portal.catalogue import lazy_gettext as _l
 from portal.oneconnect import spec
 
 # An A4 page at 600 dpi is ~35 megapixels; anything far larger is a decompression bomb.

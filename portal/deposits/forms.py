@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import request
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from werkzeug.datastructures import MultiDict
@@ -30,6 +29,7 @@ from wtforms.validators import Length, Optional
 from portal.accounting import vat
 from portal.accounting.amounts import amount_style, format_amount
 from portal.accounting.entries import EntryLine, balance, entries_payload, entries_size
+from portal.catalogue import lazy_gettext as _l
 from portal.config import MAX_FILES
 from portal.deposits.fields import REFERENCE_RULE, locale_style, strip
 from portal.deposits.lines import (

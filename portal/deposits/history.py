@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import load_only
 
+from portal.catalogue import lazy_gettext as _l
 from portal.extensions import db
 from portal.models import Deposit, DepositStatus
 from portal.models.search import typed_words
@@ -32,6 +33,23 @@ ROW_COLUMNS = (
     Deposit.sent_at,
     Deposit.next_attempt_at,
 )
+
+# The captions of a row's cells on a phone (data-label), translated once for a whole page.
+ROW_CAPTIONS = {
+    "reference": _l("External reference"),
+    "document": _l("Document ID"),
+    "none_yet": _l("none yet"),
+    "counterparty": _l("Counterparty"),
+    "amount": _l("Amount"),
+    "invoice_date": _l("Invoice date"),
+    "status": _l("Status"),
+    "type": _l("Type"),
+    "deposited": _l("Deposited"),
+}
+
+
+def history_captions() -> dict[str, str]:
+    return {name: str(caption) for name, caption in ROW_CAPTIONS.items()}
 
 
 def matching(query: Select[tuple[Deposit]], typed: str) -> Select[tuple[Deposit]]:

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from typing import BinaryIO, Final
 
 import img2pdf
-from flask_babel import gettext as _
 from PIL import Image, ImageOps
 
+from portal.catalogue import gettext as _
 from portal.oneconnect import spec
 
 MAX_PAGES: Final = 20

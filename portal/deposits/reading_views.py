@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 from werkzeug.datastructures import MultiDict
 
 from portal import policy
+from portal.catalogue import lazy_gettext as _l
 from portal.deposits import drafts as draft_store
 from portal.deposits import reading
 from portal.deposits.editor import out_of_band

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from fpdf import FPDF, FontFace
 
+from portal.catalogue import gettext as _
+from portal.catalogue import ngettext
 from portal.config import PROJECT_ROOT
 from portal.i18n import colon, format_count, format_when, page_locale
 from portal.models import Deposit, utcnow

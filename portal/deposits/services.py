@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
 from portal.accounting.entries import EntryLine, balance, entries_payload
+from portal.catalogue import gettext as _
 from portal.deposits import counterparties
 from portal.deposits.delivery import claimable
 from portal.extensions import db

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 
 from portal import policy
+from portal.catalogue import gettext as _
 from portal.deposits import drafts as draft_store
 from portal.deposits.files import InvalidInvoiceFile
 from portal.deposits.forms import MAX_FILES, DepositForm

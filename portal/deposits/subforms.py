@@ -7,8 +7,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from wtforms import (
     DateField,
     EmailField,
@@ -40,6 +38,8 @@ from portal.accounting.entries import (
 )
 from portal.accounting.identifiers import normalize_naf
 from portal.accounting.paste import PasteIssue, parse_paste
+from portal.catalogue import lazy_gettext as _l
+from portal.catalogue import lazy_pgettext
 from portal.deposits.fields import (
     AmountField,
     PortalForm,

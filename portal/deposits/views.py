@@ -11,18 +11,18 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, request, send_file, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from portal import policy
 from portal.auth.forms import EmptyForm
+from portal.catalogue import gettext as _
+from portal.catalogue import ngettext
 from portal.deposits import corrections, delivery, services
 from portal.deposits import drafts as draft_store
 from portal.deposits.editor import register_editor
 from portal.deposits.files import InvalidInvoiceFile
 from portal.deposits.forms import MAX_FILES, DepositForm, error_links, posted_line_indices
-from portal.deposits.history import Cursor, history_page
+from portal.deposits.history import Cursor, history_captions, history_page
 from portal.deposits.reading_views import register_reading
 from portal.deposits.receipt import receipt_pdf
 from portal.deposits.staging import (
@@ -46,6 +46,7 @@ register_viewer(bp)
 register_staging(bp)
 register_reading(bp)
 bp.add_app_template_global(error_links, "error_links")
+bp.add_app_template_global(history_captions, "history_captions")
 
 
 @bp.app_template_global()

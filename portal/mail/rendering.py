@@ -14,8 +14,8 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
 
+from portal.catalogue import gettext as _
 from portal.i18n import format_day
 from portal.mail import links, unsubscribe
 from portal.mail.messages import Written

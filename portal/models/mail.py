@@ -7,11 +7,11 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.catalogue import lazy_gettext as _l
+from portal.catalogue import lazy_pgettext
 from portal.extensions import db
 from portal.models.types import UTCDateTime, ValueEnum, utcnow
 from portal.models.users import User

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.catalogue import lazy_gettext as _l
 from portal.extensions import db
 from portal.models.types import UTCDateTime, ValueEnum, utcnow
 from portal.models.users import User

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.catalogue import lazy_gettext as _l
 from portal.extensions import db
 from portal.models.types import UTCDateTime, ValueEnum, utcnow
 

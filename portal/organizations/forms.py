@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -17,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from portal.catalogue import lazy_gettext as _l
 from portal.validators import EmailAddress
 
 

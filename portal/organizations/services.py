@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit, notices
 from portal.auth.services import find_user
+from portal.catalogue import gettext as _
 from portal.encryption import SecretBox
 from portal.extensions import db
 from portal.mail import notifications

@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal import notices, policy
+from portal.catalogue import gettext as _
 from portal.extensions import db
 from portal.models import Organization
 from portal.organizations import services

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.validators import Length, Optional
 
+from portal.catalogue import lazy_gettext as _l
 from portal.models import DepositStatus, InvoiceKind, Organization
 from portal.review.services import SORTS, Filters
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Row, Select, select, true, tuple_, union_all
 from sqlalchemy.orm import InstrumentedAttribute
 
+from portal.catalogue import lazy_gettext as _l
 from portal.extensions import db
 from portal.models import Deposit, DepositStatus, InvoiceKind, Organization
 from portal.models.search import typed_words

@@ -12,11 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import format_datetime
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, case, func, select
 
 from portal.accounting.amounts import CENT
 from portal.accounting.entries import payload_totals
+from portal.catalogue import lazy_gettext as _l
 from portal.extensions import db
 from portal.models import Deposit, DepositStatus, InvoiceKind, Organization
 from portal.review.listing import SORTS, Filters, Page, day_start, filtered, review_page

@@ -22,11 +22,12 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import format_decimal, ngettext, pgettext
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_decimal
 from markupsafe import Markup, escape
 
+from portal.catalogue import gettext as _
+from portal.catalogue import lazy_gettext as _l
+from portal.catalogue import ngettext, pgettext
 from portal.i18n import LanguageForm, switch_answer
 from portal.oneconnect import spec
 from portal.sandbox.api import API_PREFIX, sandbox

@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from flask_babel import lazy_gettext as _l
+from portal.catalogue import lazy_gettext as _l
 
 
 class Target(StrEnum):

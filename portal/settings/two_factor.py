@@ -7,12 +7,12 @@ import math
 
 from flask import Blueprint, Response, flash, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from portal.auth import services as accounts
 from portal.auth import totp, two_factor
+from portal.catalogue import gettext as _
+from portal.catalogue import ngettext
 from portal.settings.forms import (
     EnableTwoFactorForm,
     RenewRecoveryCodesForm,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required, logout_user
 
 from portal.auth import two_factor
 from portal.auth.forms import EmptyForm
+from portal.catalogue import gettext as _
 from portal.extensions import csrf
 from portal.mail import unsubscribe as links
 from portal.settings import services
