@@ -60,7 +60,7 @@ def record_event(event: CloudEvent, body: bytes, verification: Notice) -> Webhoo
     )
     db.session.add(stored)
     try:
-        db.session.flush()
+        db.session.flush()  # written first: a concurrent repeat waits for it, then fails on the id
     except IntegrityError as error:
         db.session.rollback()
         raise DuplicateEvent(event.id) from error
@@ -170,8 +170,10 @@ def _apply_document_status(
     deposit.rejection_reason = reason if decision is DepositStatus.REFUSED else None
     if deposit.document_id is None:
         deposit.document_id = _text(data.get("documentId"))
-    deposit.events.append(
+    # Added by its key, not through `deposit.events`, which would load the whole story first.
+    db.session.add(
         DepositEvent(
+            deposit_id=deposit.id,
             kind=DepositEventKind.ACCEPTED
             if decision is DepositStatus.ACCEPTED
             else DepositEventKind.REFUSED,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,8 +21,11 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import (
     Deposit,
+    DepositEvent,
+    DepositEventKind,
     DepositStatus,
     OrganizationStatus,
+    OutgoingMail,
     ProcessingOutcome,
     WebhookEvent,
 )
@@ -113,6 +118,34 @@ def test_a_repeated_event_id_is_acknowledged_and_changes_nothing(
     db.session.refresh(sent)
     assert sent.status is DepositStatus.SENT
     assert len(db.session.scalars(select(WebhookEvent)).all()) == 1
+
+
+def test_one_event_delivered_twice_at_the_same_moment_is_applied_once(
+    app: Flask, sandbox, sent: Deposit
+) -> None:
+    """The event is applied before it is written: the delivery that loses the race on its id
+    undoes all it applied (the deposit's story, the refusal e-mail) and answers duplicate."""
+    sent.created_by = factories.user(email="depositor@example.test")  # told of the refusal
+    db.session.commit()
+    body = json.dumps(decision(sent, "Refused", data={"rejectionReason": "No VAT"})).encode()
+    token = sandbox.state.sign(body)
+    # The keys fetched first: on a cold cache one of two deliveries would be asked to come back.
+    app.extensions["oneconnect_jwks"].key_for(jwt.get_unverified_header(token)["kid"])
+    start = threading.Barrier(2)
+
+    def delivery() -> int:
+        start.wait()
+        return deliver(app.test_client(), sandbox, body, token=token).status_code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = sorted(pool.map(lambda _: delivery(), range(2)))
+    assert answers == [200, 202]
+    db.session.expire_all()
+    assert db.session.get(Deposit, sent.id).status is DepositStatus.REFUSED
+    assert len(db.session.scalars(select(WebhookEvent)).all()) == 1
+    story = db.session.scalars(select(DepositEvent).where(DepositEvent.deposit_id == sent.id))
+    assert [step.kind for step in story] == [DepositEventKind.REFUSED]
+    assert len(db.session.scalars(select(OutgoingMail)).all()) == 1
 
 
 def test_an_older_event_never_overwrites_a_newer_state(
