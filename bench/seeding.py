@@ -36,7 +36,7 @@ def bench_database_url(folder: Path) -> str:
     return os.environ.get("PORTAL_BENCH_DATABASE_URL") or f"sqlite:///{folder / 'bench.sqlite3'}"
 
 
-def build_app(folder: Path, url: str | None = None) -> Flask:
+def build_app(folder: Path, url: str | None = None, **overrides: Any) -> Flask:
     """The portal on the bench's database (see bench_database_url), without its sender."""
     return create_app(
         {
@@ -50,6 +50,7 @@ def build_app(folder: Path, url: str | None = None) -> Flask:
             "SENDER_IN_PROCESS": False,
             "TWO_FACTOR_REQUIRED": "",
         }
+        | overrides
     )
 
 

@@ -102,9 +102,13 @@ class Client:
 
 
 @contextmanager
-def portal_and_anchor(instance: Path, url: str) -> Iterator[tuple[Client, Client]]:
+def portal_and_anchor(instance: Path, url: str, jwks_url: str) -> Iterator[tuple[Client, Client]]:
     with ExitStack() as stack:
-        env = {"PORTAL_BENCH_INSTANCE": str(instance), "PORTAL_BENCH_URL": url}
+        env = {
+            "PORTAL_BENCH_INSTANCE": str(instance),
+            "PORTAL_BENCH_URL": url,
+            "PORTAL_BENCH_JWKS_URL": jwks_url,
+        }
         portal = stack.enter_context(gunicorn("bench.portal_wsgi:app", env))
         anchor = stack.enter_context(gunicorn("bench.anchor:app", {}))
         yield Client(portal), Client(anchor)

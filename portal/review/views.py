@@ -17,6 +17,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.orm import load_only
 
 from portal import policy
 from portal.extensions import db
@@ -37,9 +38,13 @@ def reviewers_only() -> None:
 
 
 def _visible_organizations() -> list[Organization]:
+    """The reviewer's organizations, by name: only what the filter and the rows show (a firm's
+    staff may follow hundreds)."""
     return list(
         db.session.scalars(
-            policy.organizations_visible_to(current_user).order_by(Organization.name)
+            policy.organizations_visible_to(current_user)
+            .options(load_only(Organization.id, Organization.name, raiseload=True))
+            .order_by(Organization.name)
         )
     )
 
