@@ -119,7 +119,7 @@ def start_worker(processes: Processes, env: dict[str, str]) -> subprocess.Popen[
 def _answers(url: str) -> bool:
     try:
         return requests.get(url, timeout=2).status_code == 200
-    except requests.ConnectionError:
+    except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still booting
         return False
 
 
