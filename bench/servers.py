@@ -37,7 +37,8 @@ def gunicorn(application: str, env: dict[str, str]) -> Iterator[int]:
         "warning",
         application,
     ]
-    server = subprocess.Popen(command, cwd=ROOT, env=os.environ | env)
+    # The portal's JSON log lines are written (their cost is part of the measure), not shown.
+    server = subprocess.Popen(command, cwd=ROOT, env=os.environ | env, stdout=subprocess.DEVNULL)
     try:
         _wait_for(port, server)
         yield port
