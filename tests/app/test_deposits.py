@@ -510,7 +510,8 @@ def test_an_editor_of_two_hundred_lines_is_accepted(
         side = {"debit": "1,00"} if index % 2 == 0 else {"credit": "1,00"}
         lines.update(line(index, **side))
     response = send(client, organization, deposit_form(**lines))
-    assert response.status_code == 303, response.status_code
+    errors = re.findall(r'class="[^"]*error[^"]*"[^>]*>([^<]+)<', response.get_data(as_text=True))
+    assert response.status_code == 303, (response.status_code, errors[:5])
     assert sandbox.state.documents()[0].line_count == 200
 
 
